@@ -1,0 +1,5 @@
+import sys
+
+from nginxcache.cli import main
+
+sys.exit(main())

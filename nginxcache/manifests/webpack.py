@@ -1,0 +1,57 @@
+"""webpack-manifest-plugin: a flat {"main.js": "/static/main.62fdc95fff1a65cd54cd.js"}.
+
+Values carry webpack's publicPath, unhashed outputs too ("index.html" ->
+"/static/index.html"): an absolute value is the URL path itself, a relative one is below
+the served prefix. A value whose file name is its key's is an unhashed output. The plugin's
+default removeKeyHash strips hex runs from keys, so a copied file already named
+`legacy.0123456789abcdef0123.js` looks hashed here; only webpack's stats know better.
+"""
+
+from __future__ import annotations
+
+import posixpath
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from nginxcache.manifests._common import expect_object, expect_string
+from nginxcache.model import Entry, ManifestFormat, ManifestReading, key_path
+from nginxcache.quoting import check_asset_path
+
+REASON = "value differs from its key in webpack's manifest.json (a renamed, hashed output)"
+
+
+def looks_like(data: Any) -> bool:
+    return isinstance(data, dict) and bool(data) and all(isinstance(v, str) for v in data.values())
+
+
+def url_path(value: str) -> str:
+    """The URL path of a manifest value: drops a CDN origin and webpack's 'auto/' publicPath."""
+    if value.startswith("//") or "://" in value.split("/", 1)[0]:
+        return urlsplit(value).path
+    return value.removeprefix("auto/")
+
+
+def read(data: Any, file: Path) -> ManifestReading:
+    name = str(file)
+    manifest = expect_object(data, file)
+    hashed: list[Entry] = []
+    unhashed: list[tuple[Entry, str]] = []
+    for key, raw_value in manifest.items():
+        where = key_path(key)
+        value = url_path(expect_string(raw_value, file, key))
+        check_asset_path(value.removeprefix("/"), file=name, key_path=where)
+        entry = Entry(value, where)
+        if posixpath.basename(value) == posixpath.basename(key):
+            unhashed.append((entry, "webpack's manifest.json maps it to itself (no hash in its name)"))
+        else:
+            hashed.append(entry)
+    return ManifestReading(
+        format=ManifestFormat.WEBPACK,
+        file=name,
+        build_root=file.parent,
+        hashed=hashed,
+        hashed_reason=REASON,
+        unhashed=unhashed,
+        manifest_relpath=file.name,
+    )

@@ -1,0 +1,66 @@
+"""Sizing of nginx's map hash: the rule render uses, and an emulation of ngx_hash_init.
+
+nginx (src/core/ngx_hash.c) fails hard when one key does not fit a bucket and only warns
+("could not build optimal map_hash") when no table size up to map_hash_max_size keeps every
+bucket within map_hash_bucket_size. Buckets are allocated at their used length, so a large
+bucket size costs no memory; it only lets the first size nginx tries succeed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+_MASK = (1 << 64) - 1
+NGINX_DEFAULT_MAX_SIZE = 2048
+MIN_MAX_SIZE = 16384  # above 10000 nginx starts its search near max_size: low bucket load
+MAX_BUCKET_SIZE = 32768  # nginx refuses more than 65536 - cacheline; stay a power of two below
+ELEMENTS_PER_BUCKET = 16
+
+
+def element_size(key_bytes: int) -> int:
+    """NGX_HASH_ELT_SIZE on 64-bit: a pointer, a length and the key, aligned to 8."""
+    return 8 + ((key_bytes + 2 + 7) & ~7)
+
+
+def next_power_of_two(n: int) -> int:
+    return 1 << max(0, (n - 1).bit_length())
+
+
+def longest_key_for(bucket_size: int) -> int:
+    """The longest key (bytes) nginx accepts with this bucket size."""
+    return bucket_size - 18
+
+
+def sizes_for(key_count: int, longest_key_bytes: int) -> tuple[int, int]:
+    """(map_hash_max_size, map_hash_bucket_size) with which nginx builds the map at once."""
+    bucket = max(64, next_power_of_two(ELEMENTS_PER_BUCKET * element_size(longest_key_bytes) + 8))
+    bucket = min(bucket, MAX_BUCKET_SIZE)
+    return max(MIN_MAX_SIZE, next_power_of_two(key_count)), bucket
+
+
+def ngx_hash_key_lc(key: bytes) -> int:
+    h = 0
+    for byte in key.lower():
+        h = (h * 31 + byte) & _MASK
+    return h
+
+
+def build_size(keys: Iterable[bytes], max_size: int, bucket_size: int) -> int | None:
+    """The table size ngx_hash_init would pick: None for a hard error, 0 for the warning."""
+    hashed = [(ngx_hash_key_lc(key), element_size(len(key))) for key in keys]
+    if any(bucket_size < size + 8 for _, size in hashed):
+        return None
+    usable = bucket_size - 8
+    start = len(hashed) // (usable // 16) or 1
+    if max_size > 10000 and hashed and max_size // len(hashed) < 100:
+        start = max_size - 1000
+    for size in range(start, max_size + 1):
+        fill = [0] * size
+        for key_hash, elt in hashed:
+            slot = key_hash % size
+            fill[slot] += elt
+            if fill[slot] > usable:
+                break
+        else:
+            return size
+    return 0

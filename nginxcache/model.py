@@ -1,0 +1,71 @@
+"""Values that flow through the pipeline: manifests -> classify -> policy -> render.
+
+Per-asset data stays in plain tuples and lists: a manifest may hold a million entries.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+from typing import NamedTuple
+
+
+class ManifestFormat(StrEnum):
+    DJANGO = "django"
+    VITE = "vite"
+    WEBPACK = "webpack"
+
+
+class Strategy(StrEnum):
+    MAP = "map"  # map $uri in http {}: per-file precision at any size
+    EXACT = "exact"  # one `location =` per hashed file: server part only, small sites
+
+
+class Entry(NamedTuple):
+    """One asset path a manifest speaks of, and where it says so."""
+
+    path: str  # relative to the served root; webpack may give an absolute URL path
+    key_path: str  # JSON key path inside the manifest, e.g. ["paths"]["app.css"]
+
+
+@dataclass(frozen=True, slots=True)
+class ManifestReading:
+    """What one manifest says: which outputs are content-hashed, and why."""
+
+    format: ManifestFormat
+    file: str
+    build_root: Path  # local directory the relative paths are relative to
+    hashed: list[Entry]
+    hashed_reason: str  # why the manifest's hashed entries count as hashed
+    unhashed: list[tuple[Entry, str]] = field(default_factory=list)  # listed, but not hashed
+    manifest_relpath: str | None = None  # the manifest's own path below build_root
+
+
+@dataclass(frozen=True, slots=True)
+class CachePolicy:
+    hashed_cache_control: str
+    unhashed_cache_control: str
+
+    @classmethod
+    def from_ages(cls, hashed_max_age: int, unhashed_max_age: int) -> CachePolicy:
+        unhashed = "no-cache" if unhashed_max_age <= 0 else f"public, max-age={unhashed_max_age}"
+        return cls(f"public, max-age={hashed_max_age}, immutable", unhashed)
+
+
+@dataclass(frozen=True, slots=True)
+class Classification:
+    """Every hashed URI (decoded `$uri` form) with its evidence, and what is not served."""
+
+    hashed_uris: list[str]  # sorted, unique
+    case_sensitive_uris: frozenset[str]  # hashed URIs that equal another name up to case
+    denied_uris: list[str]  # build manifests under the root: 404
+    evidence: dict[str, tuple[str, str, str]]  # uri -> (manifest file, key path, reason)
+    unhashed_evidence: dict[str, tuple[str, str, str]]
+    warnings: list[str]
+
+
+def key_path(*parts: str | int) -> str:
+    """JSON key path as a user can read it: ["paths"]["admin/css/base.css"]."""
+    return "".join(f"[{json.dumps(p, ensure_ascii=False)}]" for p in parts)

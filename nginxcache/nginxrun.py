@@ -1,0 +1,81 @@
+"""Running the real nginx binary privately: `nginx -t` on a throw-away prefix that includes
+rendered parts. The test suite uses the same helpers to start nginx on 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+from nginxcache.errors import NginxTestError, UsageError
+
+_LOG_LINE = re.compile(r"\[(?:warn|emerg|alert)\] (?:\d+#\d+: )?(.*)")
+TEMP_PATHS = ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
+
+
+def find_nginx(explicit: str | None = None) -> str:
+    candidates = [explicit] if explicit else [shutil.which("nginx"), "/usr/sbin/nginx"]
+    for candidate in candidates:
+        if candidate and os.access(candidate, os.X_OK):
+            return candidate
+    raise UsageError("nginx binary not found (install Debian's nginx-light, or pass --nginx PATH)")
+
+
+def private_conf(prefix: Path, http_body: str, *, user_root: bool = False) -> Path:
+    """Write prefix/nginx.conf: everything (pid, logs, temp files) stays inside `prefix`."""
+    for name in TEMP_PATHS:
+        (prefix / "tmp" / name).mkdir(parents=True, exist_ok=True)
+    temp = "".join(f"    {name}_temp_path {prefix / 'tmp' / name};\n" for name in TEMP_PATHS)
+    conf = prefix / "nginx.conf"
+    conf.write_text(
+        ("user root;\n" if user_root else "")
+        + f"pid {prefix / 'nginx.pid'};\nerror_log {prefix / 'error.log'} warn;\nworker_processes 1;\n"
+        + "events { worker_connections 256; }\n"
+        + "http {\n    access_log off;\n"
+        + temp
+        + http_body
+        + "}\n",
+        encoding="utf-8",
+    )
+    return conf
+
+
+def nginx_test(parts: dict[str, str], labels: dict[str, str], nginx: str | None = None) -> None:
+    """Run `nginx -t` on a private config including the parts; any [warn] or error fails.
+
+    parts: role ('http', 'server', 'site') -> text, as in validate.validate.
+    """
+    binary = find_nginx(nginx)
+    with tempfile.TemporaryDirectory(prefix="nginxcache-nginx-t-") as tmp:
+        prefix = Path(tmp)
+        body = ""
+        for role, text in parts.items():
+            (prefix / f"{role}.conf").write_text(text, encoding="utf-8")
+        if "http" in parts:
+            body += f"    include {prefix / 'http.conf'};\n"
+        if "server" in parts:
+            body += f"    server {{\n        listen 127.0.0.1:8;\n        include {prefix / 'server.conf'};\n    }}\n"
+        if "site" in parts:
+            body += f"    include {prefix / 'site.conf'};\n"
+        conf = private_conf(prefix, body)
+        result = subprocess.run(
+            [binary, "-t", "-q", "-e", str(prefix / "error.log"), "-p", str(prefix), "-c", str(conf)],
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
+        log = (prefix / "error.log").read_text(errors="replace") if (prefix / "error.log").exists() else ""
+        messages = [
+            line for line in (result.stderr + "\n" + log).splitlines() if "[warn]" in line or "[emerg]" in line or "[alert]" in line
+        ]
+        if result.returncode != 0 or messages:
+            text = messages[0] if messages else result.stderr.strip() or f"exit status {result.returncode}"
+            for role, label in labels.items():
+                text = text.replace(str(prefix / f"{role}.conf"), label)
+            found = _LOG_LINE.search(text)
+            text = found.group(1) if found else text
+            raise NginxTestError(f"nginx -t: {text}")

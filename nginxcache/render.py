@@ -1,0 +1,187 @@
+"""Jinja environment, the nginx quoting filter, and the three outputs: the http-level part
+(maps), the server-level part (locations) and a complete sites-available file.
+
+Templates stay declarative; every decision is made here or in the policy. Map entries are
+written by `map_entry_lines` rather than a template loop: there may be a million of them.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+import jinja2
+
+from nginxcache import __version__
+from nginxcache.errors import UsageError
+from nginxcache.maphash import sizes_for
+from nginxcache.model import CachePolicy, Classification, Strategy
+from nginxcache.quoting import nginx_quote
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_NAME = re.compile(r"[a-z0-9_]{1,64}")
+_LISTEN_TOKEN = re.compile(r"[A-Za-z0-9_.:\[\]=/*-]+")
+_PCRE_LITERAL = re.compile(r"[A-Za-z0-9/_\x80-\U0010ffff]")
+ENTRIES_PER_CHUNK = 4096
+
+
+@dataclass(frozen=True, slots=True)
+class RenderOptions:
+    prefix: str  # URL prefix, '/'-terminated
+    root: str  # directory nginx serves the prefix from, '/'-terminated
+    name: str  # distinguishes this output's variables from other sites'
+    strategy: Strategy
+    policy: CachePolicy
+    hash_sizes: bool = True  # emit map_hash_* (they may appear only once in http {})
+    server_names: tuple[str, ...] = ("_",)
+    listen: tuple[tuple[str, ...], ...] = (("80",),)
+
+    @property
+    def hashed_var(self) -> str:
+        return f"$nginxcache_{self.name}_hashed"
+
+    @property
+    def cache_control_var(self) -> str:
+        return f"$nginxcache_{self.name}_cache_control"
+
+    @property
+    def not_found_location(self) -> str:
+        return f"@nginxcache_{self.name}_404"
+
+    @property
+    def try_files(self) -> tuple[str, ...]:
+        # At the site's root, '/' must reach the index module (index.html); below it a
+        # directory is never a file to serve.
+        return ("$uri", "$uri/", "=404") if self.prefix == "/" else ("$uri", "=404")
+
+
+def normalise_prefix(prefix: str) -> str:
+    if not prefix.startswith("/"):
+        raise UsageError(f"--prefix {prefix!r} must start with '/'")
+    if _CONTROL.search(prefix) or any(seg in (".", "..") for seg in prefix.split("/")) or "//" in prefix:
+        raise UsageError(f"--prefix {prefix!r} is not a normalised URL path")
+    return prefix if prefix.endswith("/") else prefix + "/"
+
+
+def normalise_root(root: str) -> str:
+    if not root.startswith("/"):
+        raise UsageError(f"--root {root!r} must be an absolute directory path")
+    if "$" in root or _CONTROL.search(root):
+        raise UsageError(f"--root {root!r} may not contain '$' or control characters")
+    return root if root.endswith("/") else root + "/"
+
+
+def default_name(root: str) -> str:
+    """A variable-name part unique to the served directory: /srv/app/static -> srv_app_static."""
+    slug = re.sub(r"[^a-z0-9]+", "_", root.lower()).strip("_")
+    return (slug or "root")[-48:].lstrip("_") or "root"
+
+
+def check_name(name: str) -> str:
+    if not _NAME.fullmatch(name):
+        raise UsageError(f"--name {name!r} must be 1-64 characters of a-z, 0-9 and _")
+    return name
+
+
+def check_listen(listen: str) -> tuple[str, ...]:
+    tokens = tuple(listen.split())
+    if not tokens or not all(_LISTEN_TOKEN.fullmatch(t) for t in tokens):
+        raise UsageError(f"--listen {listen!r} is not a listen address and parameters")
+    return tokens
+
+
+def pcre_literal(text: str) -> str:
+    """A regex matching exactly `text`: every ASCII punctuation character escaped."""
+    return "".join(c if _PCRE_LITERAL.match(c) else "\\" + c for c in text)
+
+
+def map_key(uri: str, case_sensitive: bool) -> str:
+    return f"~^{pcre_literal(uri)}$" if case_sensitive else uri
+
+
+def map_entry_lines(classification: Classification) -> Iterator[str]:
+    """The hashed map's entries, in chunks of lines, each key through nginx_quote."""
+    case_sensitive = classification.case_sensitive_uris
+    uris = classification.hashed_uris
+    for start in range(0, len(uris), ENTRIES_PER_CHUNK):
+        chunk = uris[start : start + ENTRIES_PER_CHUNK]
+        yield "".join(f"    {nginx_quote(map_key(uri, uri in case_sensitive))} 1;\n" for uri in chunk)
+
+
+def nginx_location_order(uri: str) -> bytes:
+    """Sort key matching nginx's ngx_filename_cmp: bytes, with '/' lowest."""
+    return uri.encode().replace(b"/", b"\x00")
+
+
+def exact_locations(classification: Classification) -> list[tuple[str, bool]]:
+    """(uri, denied) for every `location =` of the exact strategy, in nginx's order."""
+    locations = [(uri, False) for uri in classification.hashed_uris]
+    locations += [(uri, True) for uri in classification.denied_uris]
+    return sorted(locations, key=lambda item: nginx_location_order(item[0]))
+
+
+def comment_text(value: object) -> str:
+    """Text safe inside a `#` comment: a control character could end the comment."""
+    return _CONTROL.sub("?", str(value))
+
+
+def templates_dir() -> Path:
+    packaged = resources.files("nginxcache") / "templates"
+    if packaged.is_dir():
+        return Path(str(packaged))
+    return Path(__file__).resolve().parent.parent / "templates"
+
+
+_ENV: jinja2.Environment | None = None
+
+
+def environment() -> jinja2.Environment:
+    global _ENV
+    if _ENV is None:
+        _ENV = jinja2.Environment(
+            loader=jinja2.FileSystemLoader(str(templates_dir())),
+            undefined=jinja2.StrictUndefined,
+            trim_blocks=True,
+            lstrip_blocks=True,
+            keep_trailing_newline=True,
+            autoescape=False,
+        )
+        _ENV.filters["q"] = nginx_quote
+        _ENV.filters["qv"] = lambda value: nginx_quote(value, expands_variables=True)
+        _ENV.filters["comment"] = comment_text
+    return _ENV
+
+
+def _context(classification: Classification, options: RenderOptions, sources: list[str]) -> dict[str, object]:
+    longest = max((len(map_key(u, u in classification.case_sensitive_uris).encode()) for u in classification.hashed_uris), default=0)
+    max_size, bucket_size = sizes_for(len(classification.hashed_uris), longest)
+    return {
+        "version": __version__,
+        "o": options,
+        "c": classification,
+        "sources": sources,
+        "hashed_count": len(classification.hashed_uris),
+        "map_hash_max_size": max_size,
+        "map_hash_bucket_size": bucket_size,
+        "entry_chunks": map_entry_lines(classification),
+        "exact_locations": exact_locations(classification) if options.strategy is Strategy.EXACT else [],
+    }
+
+
+def render_http(classification: Classification, options: RenderOptions, sources: list[str]) -> str:
+    if options.strategy is not Strategy.MAP:
+        raise UsageError("the exact strategy has no http-level part: drop --http-out")
+    return environment().get_template("http.conf.j2").render(_context(classification, options, sources))
+
+
+def render_server(classification: Classification, options: RenderOptions, sources: list[str]) -> str:
+    return environment().get_template("server.conf.j2").render(_context(classification, options, sources))
+
+
+def render_site(classification: Classification, options: RenderOptions, sources: list[str]) -> str:
+    context = _context(classification, options, sources)
+    context["server_part"] = render_server(classification, options, sources)
+    return environment().get_template("site.conf.j2").render(context)

@@ -1,0 +1,172 @@
+"""Re-parse every render with crossplane and compare it with what was intended.
+
+The intended structure is built here from the same classification and options, without
+the templates: a render is written only when nginx would read back exactly these
+directives, with exactly these arguments (after nginx's own unescaping), and nothing else.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import crossplane
+
+from nginxcache.errors import ValidationError
+from nginxcache.maphash import sizes_for
+from nginxcache.model import Classification, Strategy
+from nginxcache.quoting import nginx_unescape
+from nginxcache.render import RenderOptions, exact_locations, map_key
+
+
+@dataclass(frozen=True, slots=True)
+class Directive:
+    name: str
+    args: tuple[str, ...]
+    block: tuple[Directive, ...] | None = None
+
+    def show(self) -> str:
+        text = " ".join((self.name, *(repr(a) for a in self.args)))
+        return text + (" { ... }" if self.block is not None else ";")
+
+
+def _d(name: str, *args: str, block: list[Directive] | None = None) -> Directive:
+    return Directive(name, args, tuple(block) if block is not None else None)
+
+
+def intended_http(classification: Classification, options: RenderOptions) -> list[Directive]:
+    keys = [map_key(uri, uri in classification.case_sensitive_uris) for uri in classification.hashed_uris]
+    max_size, bucket_size = sizes_for(len(keys), max((len(k.encode()) for k in keys), default=0))
+    policy = options.policy
+    directives = []
+    if options.hash_sizes:
+        directives += [_d("map_hash_max_size", str(max_size)), _d("map_hash_bucket_size", str(bucket_size))]
+    directives.append(
+        _d("map", "$uri", options.hashed_var, block=[_d("default", "0"), *(_d(key, "1") for key in keys)])
+    )
+    directives.append(
+        _d(
+            "map",
+            options.hashed_var,
+            options.cache_control_var,
+            block=[_d("1", policy.hashed_cache_control), _d("default", policy.unhashed_cache_control)],
+        )
+    )
+    return directives
+
+
+def intended_server(classification: Classification, options: RenderOptions) -> list[Directive]:
+    policy = options.policy
+    if options.strategy is Strategy.MAP:
+        cache_control = options.cache_control_var
+        nested = [_d("location", "=", uri, block=[_d("return", "404")]) for uri in classification.denied_uris]
+    else:
+        cache_control = policy.unhashed_cache_control
+        nested = [
+            _d("location", "=", uri, block=[_d("return", "404")])
+            if denied
+            else _d(
+                "location",
+                "=",
+                uri,
+                block=[_d("add_header", "Cache-Control", policy.hashed_cache_control), _d("try_files", "$uri", "=404")],
+            )
+            for uri, denied in exact_locations(classification)
+        ]
+    location = _d(
+        "location",
+        "^~",
+        options.prefix,
+        block=[
+            _d("alias", options.root),
+            _d("expires", "off"),
+            _d("etag", "on"),
+            _d("add_header", "Cache-Control", cache_control),
+            _d("try_files", *options.try_files),
+            _d("error_page", "404", options.not_found_location),
+            *nested,
+        ],
+    )
+    return [location, _d("location", options.not_found_location, block=[_d("return", "404")])]
+
+
+def intended_site(classification: Classification, options: RenderOptions) -> list[Directive]:
+    server = _d(
+        "server",
+        block=[
+            *(_d("listen", *tokens) for tokens in options.listen),
+            _d("server_name", *options.server_names),
+            *intended_server(classification, options),
+        ],
+    )
+    http = intended_http(classification, options) if options.strategy is Strategy.MAP else []
+    return [*http, server]
+
+
+def _from_crossplane(parsed: list[dict[str, Any]]) -> list[tuple[int, Directive]]:
+    out = []
+    for stmt in parsed:
+        block = stmt.get("block")
+        children = tuple(d for _, d in _from_crossplane(block)) if block is not None else None
+        name = nginx_unescape(stmt["directive"])
+        args = tuple(nginx_unescape(a) for a in stmt["args"])
+        out.append((stmt["line"], Directive(name, args, children)))
+    return out
+
+
+def _compare(found: list[tuple[int, Directive]], intended: list[Directive], label: str) -> None:
+    for i, want in enumerate(intended):
+        if i >= len(found):
+            raise ValidationError(f"rendered config ends before the intended {want.show()}", file=label)
+        line, got = found[i]
+        if (got.name, got.args, got.block is None) != (want.name, want.args, want.block is None):
+            raise ValidationError(f"expected {want.show()}, found {got.show()}", file=label, line=line)
+        if want.block is not None:
+            assert got.block is not None
+            _compare_block(got.block, want.block, label, line)
+    if len(found) > len(intended):
+        line, extra = found[len(intended)]
+        raise ValidationError(f"unexpected {extra.show()}", file=label, line=line)
+
+
+def _compare_block(got: tuple[Directive, ...], want: tuple[Directive, ...], label: str, line: int) -> None:
+    if got == want:
+        return
+    for g, w in zip(got, want):
+        if g != w:
+            raise ValidationError(f"in the block opened here, expected {w.show()}, found {g.show()}", file=label, line=line)
+    if len(got) != len(want):
+        what = "more" if len(got) > len(want) else "fewer"
+        raise ValidationError(f"the block opened here has {what} entries than intended ({len(got)} vs {len(want)})", file=label, line=line)
+
+
+def validate(parts: dict[str, tuple[str, list[Directive]]], labels: dict[str, str]) -> None:
+    """Parse each rendered part with crossplane in the context nginx will read it in.
+
+    `parts` maps a role ('http', 'server' or 'site') to (text, intended directives);
+    `labels` names each part in messages (the file it is going to).
+    """
+    with tempfile.TemporaryDirectory(prefix="nginxcache-validate-") as tmp:
+        root = Path(tmp)
+        for role, (text, _) in parts.items():
+            (root / f"{role}.conf").write_text(text, encoding="utf-8")
+        http_body = []
+        if "http" in parts:
+            http_body.append("include http.conf;")
+        if "server" in parts:
+            http_body.append("server { include server.conf; }")
+        if "site" in parts:
+            http_body.append("include site.conf;")
+        main = root / "nginx.conf"
+        main.write_text("events {}\nhttp {\n" + "\n".join(http_body) + "\n}\n", encoding="utf-8")
+        payload = crossplane.parse(str(main), check_ctx=True, check_args=True, comments=False)
+        for error in payload["errors"]:
+            role = Path(error.get("file") or "").stem
+            raise ValidationError(
+                f"does not parse: {error['error'].split(' in ', 1)[0]}", file=labels.get(role, role), line=error.get("line")
+            )
+        by_file = {Path(cfg["file"]).stem: cfg["parsed"] for cfg in payload["config"]}
+        for role, (_, intended) in parts.items():
+            _compare(_from_crossplane(by_file.get(role, [])), intended, labels.get(role, role))

@@ -1,0 +1,1 @@
+"use strict";(self.webpackChunknginxcache_fixture_webpack=self.webpackChunknginxcache_fixture_webpack||[]).push([[480],{480(e,n,t){function c(e){const n=document.createElement("p");n.textContent="Loaded lazily at "+(new Date).toISOString(),e.appendChild(n)}t.d(n,{render:()=>c})}}]);
