@@ -7,6 +7,7 @@ written by `map_entry_lines` rather than a template loop: there may be a million
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -22,7 +23,7 @@ from nginxcache.model import CachePolicy, Classification, Strategy
 from nginxcache.quoting import nginx_quote
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-_NAME = re.compile(r"[a-z0-9_]{1,64}")
+_NAME = re.compile(r"[a-z0-9_]{1,16}")  # keeps every variable name under 46 bytes
 _LISTEN_TOKEN = re.compile(r"[A-Za-z0-9_.:\[\]=/*-]+")
 _PCRE_LITERAL = re.compile(r"[A-Za-z0-9/_\x80-\U0010ffff]")
 ENTRIES_PER_CHUNK = 4096
@@ -75,14 +76,18 @@ def normalise_root(root: str) -> str:
 
 
 def default_name(root: str) -> str:
-    """A variable-name part unique to the served directory: /srv/app/static -> srv_app_static."""
-    slug = re.sub(r"[^a-z0-9]+", "_", root.lower()).strip("_")
-    return (slug or "root")[-48:].lstrip("_") or "root"
+    """Short and unique to the served directory: /srv/app/static -> static_1f0c2.
+
+    Variable names count against nginx's variables_hash_bucket_size (64 by default: at
+    most 46 bytes), and two sites defining the same map variable silently override each other.
+    """
+    last = re.sub(r"[^a-z0-9]+", "", root.rstrip("/").rsplit("/", 1)[-1].lower())[:10] or "root"
+    return f"{last}_{hashlib.sha1(root.encode()).hexdigest()[:5]}"
 
 
 def check_name(name: str) -> str:
     if not _NAME.fullmatch(name):
-        raise UsageError(f"--name {name!r} must be 1-64 characters of a-z, 0-9 and _")
+        raise UsageError(f"--name {name!r} must be 1-16 characters of a-z, 0-9 and _")
     return name
 
 
