@@ -9,7 +9,6 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Optional
 
-import click
 import typer
 
 from nginxcache import __version__
@@ -189,29 +188,32 @@ def _print_parts(parts: dict[str, tuple[str, list]], options: RenderOptions) -> 
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point: Click's usage errors become one line and exit 2, like every other error."""
+    """Entry point: usage errors become one line and exit 2, like every other error.
+
+    Typer >= 0.2x vendors Click, so its exceptions are recognised by their shape (an
+    exit_code and format_message()), not by importing click.
+    """
     try:
         result = app(args=argv, prog_name="nginxcache", standalone_mode=False)
-    except click.exceptions.Exit as exc:
-        return exc.exit_code
-    except click.exceptions.NoArgsIsHelpError as exc:
-        print(exc.ctx.get_help() if exc.ctx else str(exc))
-        return ExitCode.USAGE
-    except click.UsageError as exc:
-        hint = f" (see '{exc.ctx.command_path} --help')" if exc.ctx else ""
-        error(f"{exc.format_message()}{hint}")
-        return ExitCode.USAGE
-    except click.ClickException as exc:
-        error(exc.format_message())
-        return ExitCode.USAGE
-    except click.exceptions.Abort:
+    except typer.Exit as exc:
+        return int(exc.exit_code)
+    except typer.Abort:
         return 130
-    except Exception as exc:  # a bug, not bad input: one line unless asked for more
+    except Exception as exc:
+        if hasattr(exc, "format_message") and isinstance(getattr(exc, "exit_code", None), int):
+            ctx = getattr(exc, "ctx", None)
+            if type(exc).__name__ == "NoArgsIsHelpError" and ctx is not None:
+                print(ctx.get_help())
+            else:
+                hint = f" (see '{ctx.command_path} --help')" if ctx is not None else ""
+                error(f"{exc.format_message()}{hint}")
+            return ExitCode.USAGE
         if os.environ.get("NGINXCACHE_DEBUG"):
             raise
+        # A bug, not bad input: one line unless asked for more.
         error(f"internal error: {type(exc).__name__}: {exc} (set NGINXCACHE_DEBUG=1 for a traceback)")
         return 70
-    return result if isinstance(result, int) else ExitCode.OK
+    return int(result) if isinstance(result, int) else ExitCode.OK
 
 
 if __name__ == "__main__":
