@@ -74,8 +74,11 @@ def nginx_test(parts: dict[str, str], labels: dict[str, str], nginx: str | None 
         ]
         if result.returncode != 0 or messages:
             text = messages[0] if messages else result.stderr.strip() or f"exit status {result.returncode}"
+            named = False
             for role, label in labels.items():
-                text = text.replace(str(prefix / f"{role}.conf"), label)
+                if str(prefix / f"{role}.conf") in text:
+                    text, named = text.replace(str(prefix / f"{role}.conf"), label), True
             found = _LOG_LINE.search(text)
             text = found.group(1) if found else text
-            raise NginxTestError(f"nginx -t: {text}")
+            where = "" if named else " (" + ", ".join(labels[role] for role in parts if role in labels) + ")"
+            raise NginxTestError(f"nginx -t{where}: {text}")

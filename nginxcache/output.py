@@ -11,6 +11,7 @@ import difflib
 import os
 import stat
 import tempfile
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -40,18 +41,27 @@ def plan(path: Path, new: str) -> Change:
     return Change(path, old, new)
 
 
+def _diff_lines(text: str) -> list[str]:
+    lines = text.splitlines(keepends=True)
+    if lines and not lines[-1].endswith("\n"):
+        lines[-1] += "\n\\ No newline at end of file\n"
+    return lines
+
+
 def unified_diff(change: Change) -> str:
-    old_lines = (change.old or "").splitlines(keepends=True)
-    new_lines = change.new.splitlines(keepends=True)
     label = str(change.path)
     return "".join(
         difflib.unified_diff(
-            old_lines, new_lines, fromfile=label if change.old is not None else "/dev/null", tofile=label
+            _diff_lines(change.old or ""),
+            _diff_lines(change.new),
+            fromfile=label if change.old is not None else "/dev/null",
+            tofile=label,
         )
     )
 
 
-def _stage(change: Change) -> Path:
+def _stage(change: Change, text: str | None = None) -> Path:
+    """A temporary file beside the target holding `text` (default: the new content)."""
     directory = change.path.parent
     if not directory.is_dir():
         raise WriteError(f"directory {directory} does not exist", file=change.path)
@@ -62,7 +72,7 @@ def _stage(change: Change) -> Path:
     tmp = Path(tmp_name)
     try:
         with os.fdopen(fd, "wb") as handle:
-            handle.write(change.new.encode("utf-8"))
+            handle.write((change.new if text is None else text).encode("utf-8", errors="surrogateescape"))
             handle.flush()
             os.fsync(handle.fileno())
         try:
@@ -81,27 +91,54 @@ def _stage(change: Change) -> Path:
 
 
 def write_all(changes: list[Change]) -> None:
-    """Replace every changed file, or none: nothing is renamed unless all were staged."""
+    """Replace every changed file, or none.
+
+    Nothing is renamed unless every file was staged; if a rename still fails, the files
+    already replaced get their old content back. A symlinked target keeps its link: the
+    file it points to is replaced.
+    """
+    changes = [Change(Path(os.path.realpath(c.path)), c.old, c.new) for c in changes if c.changed]
     staged: list[tuple[Path, Change]] = []
     try:
         for change in changes:
-            if change.changed:
-                staged.append((_stage(change), change))
+            staged.append((_stage(change), change))
     except WriteError:
-        for tmp, _ in staged:
-            tmp.unlink(missing_ok=True)
+        _discard(tmp for tmp, _ in staged)
         raise
-    for tmp, change in staged:
+    done: list[Change] = []
+    for i, (tmp, change) in enumerate(staged):
         try:
             os.replace(tmp, change.path)
         except OSError as exc:
-            tmp.unlink(missing_ok=True)
-            raise WriteError(f"cannot replace: {exc.strerror}", file=change.path) from None
+            _discard(t for t, _ in staged[i:])
+            _restore(done)
+            raise WriteError(f"cannot replace: {exc.strerror}; no file was changed", file=change.path) from None
+        done.append(change)
+        _fsync_dir(change.path.parent)
+
+
+def _discard(paths: Iterable[Path]) -> None:
+    for path in paths:
+        path.unlink(missing_ok=True)
+
+
+def _restore(done: list[Change]) -> None:
+    for change in done:
         try:
-            dir_fd = os.open(change.path.parent, os.O_RDONLY)
-        except OSError:
+            if change.old is None:
+                change.path.unlink(missing_ok=True)
+            else:
+                os.replace(_stage(change, change.old), change.path)
+        except (OSError, WriteError):
             continue
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
+
+
+def _fsync_dir(directory: Path) -> None:
+    try:
+        dir_fd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)
