@@ -74,7 +74,7 @@ def classify(
 
     warnings: list[str] = []
     by_lower: dict[str, set[str]] = {}
-    for uri in hashed:
+    for uri in (*hashed, *unhashed):
         by_lower.setdefault(uri.lower(), set()).add(uri)
     if scan_tree:
         missing = set(hashed)

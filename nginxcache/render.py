@@ -104,7 +104,8 @@ def pcre_literal(text: str) -> str:
 
 
 def map_key(uri: str, case_sensitive: bool) -> str:
-    return f"~^{pcre_literal(uri)}$" if case_sensitive else uri
+    # \z, not $: PCRE's $ also matches before a final newline (a name ending in %0A).
+    return f"~^{pcre_literal(uri)}\\z" if case_sensitive else uri
 
 
 def map_entry_lines(classification: Classification) -> Iterator[str]:

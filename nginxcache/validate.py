@@ -8,7 +8,7 @@ directives, with exactly these arguments (after nginx's own unescaping), and not
 from __future__ import annotations
 
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +26,7 @@ class Directive:
     name: str
     args: tuple[str, ...]
     block: tuple[Directive, ...] | None = None
+    line: int = field(default=0, compare=False)  # where crossplane found it; 0 when intended
 
     def show(self) -> str:
         text = " ".join((self.name, *(repr(a) for a in self.args)))
@@ -112,7 +113,7 @@ def _from_crossplane(parsed: list[dict[str, Any]]) -> list[tuple[int, Directive]
         children = tuple(d for _, d in _from_crossplane(block)) if block is not None else None
         name = nginx_unescape(stmt["directive"])
         args = tuple(nginx_unescape(a) for a in stmt["args"])
-        out.append((stmt["line"], Directive(name, args, children)))
+        out.append((stmt["line"], Directive(name, args, children, stmt["line"])))
     return out
 
 
@@ -136,10 +137,16 @@ def _compare_block(got: tuple[Directive, ...], want: tuple[Directive, ...], labe
         return
     for g, w in zip(got, want):
         if g != w:
-            raise ValidationError(f"in the block opened here, expected {w.show()}, found {g.show()}", file=label, line=line)
-    if len(got) != len(want):
-        what = "more" if len(got) > len(want) else "fewer"
-        raise ValidationError(f"the block opened here has {what} entries than intended ({len(got)} vs {len(want)})", file=label, line=line)
+            if (g.name, g.args) == (w.name, w.args) and g.block is not None and w.block is not None:
+                _compare_block(g.block, w.block, label, g.line)
+            raise ValidationError(f"expected {w.show()}, found {g.show()}", file=label, line=g.line or line)
+    if len(got) > len(want):
+        extra = got[len(want)]
+        raise ValidationError(f"unexpected {extra.show()}", file=label, line=extra.line or line)
+    if len(got) < len(want):
+        raise ValidationError(
+            f"the block opened here ends before the intended {want[len(got)].show()}", file=label, line=line
+        )
 
 
 def validate(parts: dict[str, tuple[str, list[Directive]]], labels: dict[str, str]) -> None:

@@ -3,8 +3,8 @@ Laravel's public/build/manifest.json.
 
 Every chunk's `file`, `css[]` and `assets[]` is an output. Vite names them
 `[name]-[hash]` by default (hex hash up to Vite 4, base64url from 5), so a name cannot be
-split on '-': an output counts as unhashed only when its name is its chunk's own name or
-source name, which happens when a project configures names without [hash].
+split on '-': an output counts as unhashed when any mention of it shows a name without
+[hash] (its chunk's own name, or a source file's name), as configs without [hash] give.
 """
 
 from __future__ import annotations
@@ -28,29 +28,24 @@ def looks_like(data: Any) -> bool:
     )
 
 
-def _carries_no_hash(output: str, chunk: dict[str, Any]) -> bool:
-    base = posixpath.basename(output)
-    stem = base.split(".", 1)[0]
-    src = chunk.get("src")
-    return (isinstance(src, str) and posixpath.basename(src) == base) or stem == chunk.get("name")
-
-
 def read(data: Any, file: Path) -> ManifestReading:
     name = str(file)
     chunks = expect_object(data, file)
-    hashed: list[Entry] = []
-    unhashed: list[tuple[Entry, str]] = []
-    seen: set[str] = set()
+    source_names = {
+        posixpath.basename(chunk["src"]) for chunk in chunks.values() if isinstance(chunk, dict) and isinstance(chunk.get("src"), str)
+    }
+    outputs: dict[str, Entry] = {}
+    unhashed: dict[str, tuple[Entry, str]] = {}
 
     def add(output: str, chunk: dict[str, Any], *where: str | int) -> None:
         entry = Entry(check_asset_path(output, file=name, key_path=key_path(*where)), key_path(*where))
-        if output in seen:
-            return
-        seen.add(output)
-        if where[-1] == "file" and _carries_no_hash(output, chunk):
-            unhashed.append((entry, "its name is the chunk's own name: no [hash] in Vite's file names"))
-        else:
-            hashed.append(entry)
+        outputs.setdefault(output, entry)
+        base = posixpath.basename(output)
+        # Any occurrence that shows the name carries no hash decides: unhashed is the safe side.
+        if base in source_names:
+            unhashed.setdefault(output, (entry, "its name is a source file's name: no [hash] in Vite's file names"))
+        elif posixpath.splitext(base)[0] == chunk.get("name"):
+            unhashed.setdefault(output, (entry, "its name is the chunk's own name: no [hash] in Vite's file names"))
 
     for chunk_key, chunk_value in chunks.items():
         chunk = expect_object(chunk_value, file, chunk_key)
@@ -65,8 +60,8 @@ def read(data: Any, file: Path) -> ManifestReading:
         format=ManifestFormat.VITE,
         file=name,
         build_root=build_root,
-        hashed=hashed,
+        hashed=[entry for output, entry in outputs.items() if output not in unhashed],
         hashed_reason=REASON,
-        unhashed=unhashed,
+        unhashed=list(unhashed.values()),
         manifest_relpath=file.relative_to(build_root).as_posix(),
     )

@@ -27,8 +27,9 @@ def looks_like(data: Any) -> bool:
 
 def url_path(value: str) -> str:
     """The URL path of a manifest value: drops a CDN origin and webpack's 'auto/' publicPath."""
-    if value.startswith("//") or "://" in value.split("/", 1)[0]:
-        return urlsplit(value).path
+    parts = urlsplit(value)
+    if parts.scheme or parts.netloc:
+        return parts.path
     return value.removeprefix("auto/")
 
 
