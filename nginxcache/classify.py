@@ -31,15 +31,23 @@ def to_uri(path: str, prefix: str, *, file: str, key_path: str) -> str:
 
 
 def _tree_uris(build_root: Path, prefix: str) -> Iterator[str]:
-    """URIs of the files below build_root, as nginx would serve them under `prefix`."""
+    """URIs of the files below build_root, as nginx would serve them under `prefix`.
+
+    Symlinked directories are followed, as nginx does, each real directory once.
+    """
     stack = [(build_root, prefix)]
+    seen: set[tuple[int, int]] = set()
     while stack:
         directory, uri_dir = stack.pop()
         try:
+            info = directory.stat()
+            if (info.st_dev, info.st_ino) in seen:
+                continue
+            seen.add((info.st_dev, info.st_ino))
             with os.scandir(directory) as entries:
                 for entry in entries:
                     uri = uri_dir + entry.name
-                    if entry.is_dir(follow_symlinks=False):
+                    if entry.is_dir():
                         stack.append((Path(entry.path), uri + "/"))
                     else:
                         yield uri
@@ -47,9 +55,27 @@ def _tree_uris(build_root: Path, prefix: str) -> Iterator[str]:
             continue
 
 
+def _manifest_uris(reading: ManifestReading, prefix: str, local_root: Path | None) -> set[str]:
+    """Where the manifest itself would be served: below --root if it lies there."""
+    uris = {prefix + reading.manifest_relpath} if reading.manifest_relpath else set()
+    if local_root is not None:
+        try:
+            uris.add(prefix + Path(reading.file).resolve().relative_to(local_root.resolve()).as_posix())
+        except ValueError:
+            pass
+    return uris
+
+
 def classify(
-    readings: Iterable[ManifestReading], prefix: str, *, serve_manifest: bool = False, scan_tree: bool = True
+    readings: Iterable[ManifestReading],
+    prefix: str,
+    *,
+    serve_manifest: bool = False,
+    scan_tree: bool = True,
+    local_root: Path | None = None,
 ) -> Classification:
+    """`local_root`: the served directory when it is on this machine (--root); else each
+    manifest's own build directory stands for it."""
     readings = list(readings)
     hashed: dict[str, tuple[str, str, str]] = {}
     unhashed: dict[str, tuple[str, str, str]] = {}
@@ -61,8 +87,8 @@ def classify(
         for entry in reading.hashed:
             uri = to_uri(entry.path, prefix, file=reading.file, key_path=entry.key_path)
             hashed.setdefault(uri, (reading.file, entry.key_path, reading.hashed_reason))
-        if reading.manifest_relpath and not serve_manifest:
-            denied.append(prefix + reading.manifest_relpath)
+        if not serve_manifest:
+            denied.extend(_manifest_uris(reading, prefix, local_root))
 
     for uri, (file, where, _) in unhashed.items():
         if uri in hashed:
@@ -76,17 +102,17 @@ def classify(
     by_lower: dict[str, set[str]] = {}
     for uri in (*hashed, *unhashed):
         by_lower.setdefault(uri.lower(), set()).add(uri)
-    if scan_tree:
+    trees = [local_root] if local_root is not None else list(dict.fromkeys(r.build_root for r in readings))
+    trees = [tree for tree in trees if tree.is_dir()]
+    if scan_tree and trees:
         missing = set(hashed)
-        for reading in readings:
-            if not reading.build_root.is_dir():
-                continue
-            for uri in _tree_uris(reading.build_root, prefix):
+        for tree in trees:
+            for uri in _tree_uris(tree, prefix):
                 missing.discard(uri)
                 names = by_lower.get(uri.lower())
                 if names is not None:
                     names.add(uri)
-        if missing and any(r.build_root.is_dir() for r in readings):
+        if missing:
             sample = ", ".join(sorted(missing)[:3])
             warnings.append(f"{len(missing)} hashed file(s) named by the manifest are not on disk here: {sample}")
     # nginx compares map string keys without regard to case: where two names differ only in

@@ -44,12 +44,19 @@ app = typer.Typer(
 )
 
 
+def one_line(message: str) -> str:
+    """A message as one terminal line: control and line-separator characters escaped."""
+    return "".join(
+        c if c.isprintable() or c == " " else c.encode("unicode_escape").decode("ascii") for c in message
+    )
+
+
 def error(message: str) -> None:
-    print(f"nginxcache: error: {message}", file=sys.stderr)
+    print(f"nginxcache: error: {one_line(message)}", file=sys.stderr)
 
 
 def warn(message: str) -> None:
-    print(f"nginxcache: warning: {message}", file=sys.stderr)
+    print(f"nginxcache: warning: {one_line(message)}", file=sys.stderr)
 
 
 @contextmanager
@@ -81,7 +88,7 @@ def _root(
 
 @app.command()
 def render(
-    manifests: Annotated[list[Path], typer.Argument(metavar="MANIFEST...", help="Build manifest(s): staticfiles.json, Vite or webpack manifest.json.", show_default=False)],
+    manifests: Annotated[list[Path], typer.Argument(metavar="MANIFEST", help="Build manifest(s): staticfiles.json, Vite or webpack manifest.json.", show_default=False)],
     root: Annotated[Optional[str], typer.Option(help="Directory nginx serves the files from [default: the manifest's build directory].")] = None,
     prefix: Annotated[str, typer.Option(help="URL prefix the files are served at.")] = "/static/",
     http_out: Annotated[Optional[Path], typer.Option(help="Write the http-level part (maps) here, e.g. /etc/nginx/conf.d/app-assets.conf.")] = None,
@@ -154,7 +161,8 @@ def _render_parts(
         raise UsageError("--check and --diff need an output file (--http-out/--server-out or --site-out)")
 
     readings = [load_manifest(path, fmt) for path in manifests]
-    classification = classify(readings, prefix, serve_manifest=serve_manifest)
+    local_root = Path(root) if root is not None and Path(root).is_dir() else None
+    classification = classify(readings, prefix, serve_manifest=serve_manifest, local_root=local_root)
     for message in classification.warnings:
         warn(message)
     if strategy is Strategy.EXACT and len(classification.hashed_uris) > EXACT_WARN_ABOVE:

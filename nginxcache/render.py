@@ -54,9 +54,9 @@ class RenderOptions:
 
     @property
     def try_files(self) -> tuple[str, ...]:
-        # At the site's root, '/' must reach the index module (index.html); below it a
-        # directory is never a file to serve.
-        return ("$uri", "$uri/", "=404") if self.prefix == "/" else ("$uri", "=404")
+        # `$uri/` lets a directory URL reach the index module (index.html of a Vite build
+        # served at its `base`); a directory without one is a 403, never a listing.
+        return ("$uri", "$uri/", "=404")
 
 
 def normalise_prefix(prefix: str) -> str:

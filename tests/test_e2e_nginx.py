@@ -117,11 +117,11 @@ def test_vite_build_served_at_root(tmp_path: Path, serve) -> None:
 
 def test_vite_shaped_tree_with_awkward_names(tmp_path: Path, serve) -> None:
     tree = tmp_path / "dist"
-    names = ["assets/a b-Bd_J-AQq.js", 'assets/q"uo\'te-x1_Y-zZ9.css', "assets/ü{}#;$-AbCd_-12.svg", "assets/Big-AAAAAAAA.js"]
+    names = ["assets/a b-Bd_J-AQq.js", 'assets/q"uo\'te-x1_Y-zZ9.css', "assets/ü{}#;$-AbCd_-12.svg", "assets/Big-AbCdEf12.js"]
     manifest = {
         f"src/{i}.js": {"file": name, "src": f"src/{i}.js", "isEntry": True} for i, name in enumerate(names)
     }
-    for name in [*names, "index.html", "robots.txt", "assets/big-aaaaaaaa.js", "assets/vendor-0123abcd.js"]:
+    for name in [*names, "index.html", "robots.txt", "assets/big-abcdef12.js", "assets/vendor-0123abcd.js"]:
         (tree / name).parent.mkdir(parents=True, exist_ok=True)
         (tree / name).write_text(f"body of {name}\n", encoding="utf-8")
     (tree / ".vite").mkdir()
@@ -186,3 +186,49 @@ def test_real_npm_build(tool: str, tmp_path: Path, serve) -> None:
     http_part, server_part = render(tmp_path, manifest_path, "--prefix", prefix, "--root", str(tree))
     server = serve(http_part=http_part, server_part=server_part)
     assert check_every_file(server, tree, prefix, hashed, denied) >= 5
+
+
+def test_directory_url_below_a_prefix_serves_its_index(tmp_path: Path, serve) -> None:
+    """A Vite build with base '/app/': GET /app/ is its index.html, revalidated."""
+    tree = tmp_path / "dist"
+    shutil.copytree(SAMPLES / "vite" / "dist", tree)
+    http_part, server_part = render(tmp_path, tree / ".vite" / "manifest.json", "--prefix", "/app/", "--root", str(tree))
+    server = serve(http_part=http_part, server_part=server_part)
+    response = server.request("/app/")
+    assert response.status == 200
+    assert response.body == (tree / "index.html").read_bytes()
+    assert response.all("Cache-Control") == ["no-cache"]
+    assert server.request("/app/assets/").status == 403  # a directory without index: never a listing
+
+
+def test_django_manifest_in_a_subdirectory_is_not_served(django_static: Path, tmp_path: Path, serve) -> None:
+    """manifest_name='build/assets-manifest.json': --root tells where the tree is."""
+    tree = tmp_path / "static"
+    shutil.copytree(django_static, tree)
+    (tree / "build").mkdir()
+    (tree / "staticfiles.json").rename(tree / "build" / "assets-manifest.json")
+    http_part, server_part = render(tmp_path, tree / "build" / "assets-manifest.json", "--root", str(tree))
+    server = serve(http_part=http_part, server_part=server_part)
+    assert server.request("/static/build/assets-manifest.json").status == 404
+    paths = json.loads((tree / "build" / "assets-manifest.json").read_text())["paths"]
+    check_every_file(server, tree, "/static/", {"/static/" + v for v in paths.values()},
+                     {"/static/build/assets-manifest.json"})
+
+
+def test_webpack_names_without_contenthash_and_source_maps_revalidate(tmp_path: Path, serve) -> None:
+    """[name].bundle.js, a dated name and source maps are listed by the manifest but not hashed."""
+    tree = tmp_path / "dist"
+    files = {
+        "main.js": "main.62fdc95fff1a65cd54cd.js",
+        "main.js.map": "main.62fdc95fff1a65cd54cd.js.map",
+        "admin.js": "admin.bundle.js",
+        "lazy.js": "lazy.chunk.js",
+        "app.js": "app.20240101.js",
+    }
+    tree.mkdir()
+    for output in files.values():
+        (tree / output).write_text(f"// {output}\n")
+    (tree / "manifest.json").write_text(json.dumps({k: "/static/" + v for k, v in files.items()}))
+    http_part, server_part = render(tmp_path, tree / "manifest.json", "--root", str(tree))
+    server = serve(http_part=http_part, server_part=server_part)
+    check_every_file(server, tree, "/static/", {"/static/main.62fdc95fff1a65cd54cd.js"}, {"/static/manifest.json"})

@@ -108,11 +108,11 @@ VITE_MANIFEST = {
         "css": ["assets/index-HSZx6cNY.css"],
         "assets": ["assets/logo-Da7D82Hg.svg"],
     },
-    "src/lazy.js": {"file": "assets/lazy-a-_b-Z9.js", "name": "lazy", "src": "src/lazy.js", "isDynamicEntry": True,
+    "src/lazy.js": {"file": "assets/lazy-a-_b-Z9x.js", "name": "lazy", "src": "src/lazy.js", "isDynamicEntry": True,
                     "imports": ["index.html"]},
     "src/logo.svg": {"file": "assets/logo-Da7D82Hg.svg", "src": "src/logo.svg"},
 }
-VITE_HASHED = {"assets/index-BdSJMAQq.js", "assets/index-HSZx6cNY.css", "assets/logo-Da7D82Hg.svg", "assets/lazy-a-_b-Z9.js"}
+VITE_HASHED = {"assets/index-BdSJMAQq.js", "assets/index-HSZx6cNY.css", "assets/logo-Da7D82Hg.svg", "assets/lazy-a-_b-Z9x.js"}
 
 
 @pytest.mark.parametrize(
@@ -145,13 +145,25 @@ def test_vite4_hex_hashes(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     "hashed_name",
-    ["assets/my-component-B-x_9aQ1.js", "assets/index--_-_-_-_.js", "assets/a_b-_AbC-d9Z.js", "assets/x-ABCDEFGH.js"],
+    ["assets/my-component-B-x_9aQ1.js", "assets/index-Bd-JMAQq.js", "assets/a_b-_AbC-d9Z.js", "assets/x-A1b2C3d4.js"],
 )
 def test_vite_base64url_hashes_with_dashes_are_hashed(tmp_path: Path, hashed_name: str) -> None:
     stem = hashed_name.split("/")[1].rsplit("-", 1)[0]
     data = {f"src/{stem}.js": {"file": hashed_name, "name": stem, "src": f"src/{stem}.js", "isDynamicEntry": True}}
     reading = load_manifest(write(tmp_path, "dist/.vite/manifest.json", data))
     assert hashed_paths(reading) == {hashed_name}
+
+
+@pytest.mark.parametrize(
+    "name", ["assets/theme.js", "assets/index--_-_-_-_.js", "assets/x-ABCDEFGH.js", "assets/app-20240101.js",
+             "assets/my-component.js", "static/logo-v2.svg", "js/chunk-lazy.js"],
+)
+def test_vite_names_without_a_random_hash_token_fail_safe(tmp_path: Path, name: str) -> None:
+    """Words, dates and punctuation runs are not taken for a hash: such files revalidate."""
+    data = {"src/x.js": {"file": name, "name": "x", "src": "src/x.js", "isEntry": True}}
+    reading = load_manifest(write(tmp_path, "dist/.vite/manifest.json", data))
+    assert hashed_paths(reading) == set()
+    assert unhashed_paths(reading) == {name}
 
 
 def test_vite_outputs_named_without_hash_are_unhashed(tmp_path: Path) -> None:
@@ -242,11 +254,13 @@ def test_webpack_flat_manifest_with_public_path(tmp_path: Path) -> None:
 
 
 def test_webpack_relative_values(tmp_path: Path) -> None:
-    data = {"main.js": "main.62fdc95fff1a65cd54cd.js", "js/vendor.js": "js/vendor.aaaabbbbccccddddeeee.js",
-            "index.html": "index.html"}
+    data = {"main.js": "main.62fdc95fff1a65cd54cd.js", "js/vendor.js": "js/vendor.aaaa1111cccc2222eeee.js",
+            "index.html": "index.html", "main.js.map": "main.62fdc95fff1a65cd54cd.js.map",
+            "admin.js": "admin.bundle.js", "app.js": "app.20240101.js"}
     reading = load_manifest(write(tmp_path, "manifest.json", data))
-    assert hashed_paths(reading) == {"main.62fdc95fff1a65cd54cd.js", "js/vendor.aaaabbbbccccddddeeee.js"}
-    assert unhashed_paths(reading) == {"index.html"}
+    assert hashed_paths(reading) == {"main.62fdc95fff1a65cd54cd.js", "js/vendor.aaaa1111cccc2222eeee.js"}
+    # no hash, a source map (named after its asset's hash), a date: all revalidate
+    assert unhashed_paths(reading) == {"index.html", "main.62fdc95fff1a65cd54cd.js.map", "admin.bundle.js", "app.20240101.js"}
 
 
 
@@ -353,8 +367,8 @@ def test_not_utf8(tmp_path: Path) -> None:
 
 def test_utf8_bom_is_accepted(tmp_path: Path) -> None:
     path = tmp_path / "manifest.json"
-    path.write_bytes(b'\xef\xbb\xbf{"main.js": "/static/main.0123.js"}')
-    assert hashed_paths(load_manifest(path)) == {"/static/main.0123.js"}
+    path.write_bytes(b'\xef\xbb\xbf{"main.js": "/static/main.0123abcd.js"}')
+    assert hashed_paths(load_manifest(path)) == {"/static/main.0123abcd.js"}
 
 
 def test_missing_file_and_directory(tmp_path: Path) -> None:

@@ -3,8 +3,8 @@ Laravel's public/build/manifest.json.
 
 Every chunk's `file`, `css[]` and `assets[]` is an output. Vite names them
 `[name]-[hash]` by default (hex hash up to Vite 4, base64url from 5), so a name cannot be
-split on '-': an output counts as unhashed when any mention of it shows a name without
-[hash] (its chunk's own name, or a source file's name), as configs without [hash] give.
+split on '-'. An output counts as hashed only when its name ends in a hash token
+(hashtoken.vite_hash) and is not a source file's own name: configs may drop [hash].
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import posixpath
 from pathlib import Path
 from typing import Any
 
+from nginxcache.hashtoken import vite_hash
 from nginxcache.manifests._common import expect_object, expect_string, expect_string_list
 from nginxcache.model import Entry, ManifestFormat, ManifestReading, key_path
 from nginxcache.quoting import check_asset_path
@@ -42,10 +43,8 @@ def read(data: Any, file: Path) -> ManifestReading:
         outputs.setdefault(output, entry)
         base = posixpath.basename(output)
         # Any occurrence that shows the name carries no hash decides: unhashed is the safe side.
-        if base in source_names:
-            unhashed.setdefault(output, (entry, "its name is a source file's name: no [hash] in Vite's file names"))
-        elif posixpath.splitext(base)[0] == chunk.get("name"):
-            unhashed.setdefault(output, (entry, "its name is the chunk's own name: no [hash] in Vite's file names"))
+        if base in source_names or vite_hash(output) is None:
+            unhashed.setdefault(output, (entry, "listed by Vite's manifest, but its name carries no [hash]"))
 
     for chunk_key, chunk_value in chunks.items():
         chunk = expect_object(chunk_value, file, chunk_key)

@@ -2,18 +2,20 @@
 
 Values carry webpack's publicPath, unhashed outputs too ("index.html" ->
 "/static/index.html"): an absolute value is the URL path itself, a relative one is below
-the served prefix. A value whose file name is its key's is an unhashed output. The plugin's
+the served prefix. An output counts as hashed only when its file name carries a hex
+[contenthash] its key does not (hashtoken.hex_hash); source maps never do: webpack names
+them after their asset's hash while their content changes on its own. The plugin's
 default removeKeyHash strips hex runs from keys, so a copied file already named
 `legacy.0123456789abcdef0123.js` looks hashed here; only webpack's stats know better.
 """
 
 from __future__ import annotations
 
-import posixpath
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from nginxcache.hashtoken import hex_hash
 from nginxcache.manifests._common import expect_object, expect_string
 from nginxcache.model import Entry, ManifestFormat, ManifestReading, key_path
 from nginxcache.quoting import check_asset_path
@@ -43,8 +45,10 @@ def read(data: Any, file: Path) -> ManifestReading:
         value = url_path(expect_string(raw_value, file, key))
         check_asset_path(value.removeprefix("/"), file=name, key_path=where)
         entry = Entry(value, where)
-        if posixpath.basename(value) == posixpath.basename(key):
-            unhashed.append((entry, "webpack's manifest.json maps it to itself (no hash in its name)"))
+        if value.endswith(".map"):
+            unhashed.append((entry, "a source map: webpack names it after its asset's hash, not its own content"))
+        elif hex_hash(value, key) is None:
+            unhashed.append((entry, "listed by webpack's manifest.json, but its name carries no [contenthash]"))
         else:
             hashed.append(entry)
     return ManifestReading(
