@@ -28,6 +28,7 @@ class Entry(NamedTuple):
 
     path: str  # relative to the served root; webpack may give an absolute URL path
     key_path: str  # JSON key path inside the manifest, e.g. ["paths"]["app.css"]
+    query: str | None = None  # query-string versions (Laravel Mix `id=...`): the exact $args
 
 
 @dataclass(frozen=True, slots=True)
