@@ -3,21 +3,24 @@
 from __future__ import annotations
 
 import os
+import re
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Annotated, Optional
 
 import typer
 
 from nginxcache import __version__
-from nginxcache.classify import classify
-from nginxcache.errors import ExitCode, NginxcacheError, UsageError
+from nginxcache.classify import SERVICE_WORKERS, classify, verify_regex
+from nginxcache.errors import ExitCode, NginxcacheError, UnsafeEntryError, UsageError
 from nginxcache.manifests import load_manifest
-from nginxcache.model import CachePolicy, ManifestFormat, Strategy
+from nginxcache.model import CachePolicy, Classification, ManifestFormat, Strategy
 from nginxcache.nginxrun import nginx_test
 from nginxcache.output import plan, unified_diff, write_all
+from nginxcache.quoting import unsafe_reason
 from nginxcache.render import (
     RenderOptions,
     check_listen,
@@ -86,34 +89,60 @@ def _root(
     """Right nginx caching for every static file, from the build tool's own manifest."""
 
 
+ManifestArg = Annotated[
+    Optional[list[Path]],
+    typer.Argument(metavar="MANIFEST", help="Build manifest(s): staticfiles.json, Vite or webpack manifest.json, ...", show_default=False),
+]
+RootOpt = Annotated[Optional[str], typer.Option(help="Directory nginx serves the files from [default: the manifest's build directory].")]
+PrefixOpt = Annotated[str, typer.Option(help="URL prefix the files are served at.")]
+FormatOpt = Annotated[Optional[ManifestFormat], typer.Option("--format", help="Manifest format [default: detected].")]
+KeepOpt = Annotated[Optional[list[Path]], typer.Option(help="Manifest of an earlier build whose hashed files stay immutable while on disk (repeatable).")]
+ImmutablePrefixOpt = Annotated[Optional[list[str]], typer.Option(help="A URL prefix whose every file is content-addressed, e.g. /_next/static/ (repeatable; only what you vouch for).")]
+ServiceWorkerOpt = Annotated[Optional[list[str]], typer.Option(help="A service worker file name, always revalidated (repeatable; sw.js, service-worker.js, ngsw-worker.js... are known).")]
+ServeManifestOpt = Annotated[bool, typer.Option(help="Serve the build manifest itself (404 by default).")]
+MaxAgeOpt = Annotated[int, typer.Option(help="max-age (seconds) for content-hashed files.")]
+UnhashedMaxAgeOpt = Annotated[int, typer.Option(help="0: revalidate every other file (no-cache). N: cache it N seconds (at most a day).")]
+
+
 @app.command()
 def render(
-    manifests: Annotated[list[Path], typer.Argument(metavar="MANIFEST", help="Build manifest(s): staticfiles.json, Vite or webpack manifest.json.", show_default=False)],
-    root: Annotated[Optional[str], typer.Option(help="Directory nginx serves the files from [default: the manifest's build directory].")] = None,
-    prefix: Annotated[str, typer.Option(help="URL prefix the files are served at.")] = "/static/",
+    manifests: ManifestArg = None,
+    root: RootOpt = None,
+    prefix: PrefixOpt = "/static/",
     http_out: Annotated[Optional[Path], typer.Option(help="Write the http-level part (maps) here, e.g. /etc/nginx/conf.d/app-assets.conf.")] = None,
     server_out: Annotated[Optional[Path], typer.Option(help="Write the server-level part (locations) here, e.g. /etc/nginx/snippets/app-assets.conf.")] = None,
     site_out: Annotated[Optional[Path], typer.Option(help="Write a complete sites-available file (maps plus a whole server { }) here.")] = None,
-    format: Annotated[Optional[ManifestFormat], typer.Option("--format", help="Manifest format [default: detected].")] = None,
-    strategy: Annotated[Strategy, typer.Option(help="map: per-file map in http {} (any size). exact: one location per hashed file, server part only (small sites).")] = Strategy.MAP,
-    max_age: Annotated[int, typer.Option(help="max-age (seconds) for content-hashed files.")] = ONE_YEAR,
-    unhashed_max_age: Annotated[int, typer.Option(help="0: revalidate every other file (no-cache). N: cache it N seconds (at most a day).")] = 0,
+    format: FormatOpt = None,
+    strategy: Annotated[Strategy, typer.Option(help="map: per-file map in http {} (any size). exact: one location per hashed file, server part only (small sites). regex: one regex location (--pattern), only when the tree proves it right.")] = Strategy.MAP,
+    pattern: Annotated[Optional[str], typer.Option(help="The regex strategy's pattern, matched against the URI.")] = None,
+    max_age: MaxAgeOpt = ONE_YEAR,
+    unhashed_max_age: UnhashedMaxAgeOpt = 0,
+    keep_manifest: KeepOpt = None,
+    immutable_prefix: ImmutablePrefixOpt = None,
+    service_worker: ServiceWorkerOpt = None,
+    deny_source_maps: Annotated[bool, typer.Option(help="Answer 404 for source maps (*.map).")] = False,
+    gzip_static: Annotated[Optional[bool], typer.Option("--gzip-static/--no-gzip-static", help="Serve .gz siblings, with Vary [default: when the tree has them].")] = None,
+    gzip_proxied: Annotated[bool, typer.Option(help="Also serve .gz to requests through a proxy or CDN (gzip_proxied any).")] = False,
+    brotli: Annotated[bool, typer.Option(help="Serve .br siblings (needs Debian's libnginx-mod-http-brotli-static).")] = False,
+    cors_fonts: Annotated[Optional[str], typer.Option(help="Access-Control-Allow-Origin for font files: an origin or '*'.")] = None,
+    add_header: Annotated[Optional[list[str]], typer.Option(metavar="'NAME: VALUE'", help="A header every file gets, e.g. 'X-Content-Type-Options: nosniff': security headers the server's add_header would lose here (repeatable).")] = None,
+    headers_include: Annotated[Optional[str], typer.Option(help="A file of your add_header lines, included wherever this output sets add_header.")] = None,
     name: Annotated[Optional[str], typer.Option(help="Name in this output's nginx variables; unique per site [default: from --root].")] = None,
     map_hash_sizes: Annotated[bool, typer.Option("--map-hash-sizes/--no-map-hash-sizes", help="Emit map_hash_max_size/bucket_size (http-wide, once only).")] = True,
     server_name: Annotated[Optional[list[str]], typer.Option(help="server_name for --site-out (repeatable).")] = None,
     listen: Annotated[Optional[list[str]], typer.Option(help="listen for --site-out, e.g. '443 ssl' (repeatable).")] = None,
-    serve_manifest: Annotated[bool, typer.Option(help="Serve the build manifest itself (404 by default).")] = False,
+    serve_manifest: ServeManifestOpt = False,
     check: Annotated[bool, typer.Option("--check", help="Write nothing; exit 1 if a file would change, 0 if not.")] = False,
     diff: Annotated[bool, typer.Option("--diff", help="Print a unified diff of each file that changes.")] = False,
     run_nginx_test: Annotated[bool, typer.Option("--nginx-test", help="Also run the real `nginx -t` on a private config including the output.")] = False,
     nginx: Annotated[Optional[str], typer.Option(help="nginx binary for --nginx-test [default: nginx on PATH].")] = None,
 ) -> None:
     """Render nginx config giving every file under --prefix the right Cache-Control."""
+    args = SimpleNamespace(**locals())
     with handle_errors():
-        options, parts, labels = _render_parts(
-            manifests, root, prefix, http_out, server_out, site_out, format, strategy, max_age,
-            unhashed_max_age, name, map_hash_sizes, server_name, listen, serve_manifest, check, diff,
-        )
+        _check_outputs(args)
+        classification, options, sources = _plan(args)
+        parts, labels = _render_parts(args, classification, options, sources)
         if run_nginx_test:
             nginx_test({role: text for role, (text, _) in parts.items()}, labels, nginx)
         outputs = {"http": http_out, "server": server_out, "site": site_out}
@@ -135,63 +164,163 @@ def render(
     raise typer.Exit(ExitCode.OK)
 
 
-def _render_parts(
-    manifests: list[Path], root: str | None, prefix: str, http_out: Path | None, server_out: Path | None,
-    site_out: Path | None, fmt: ManifestFormat | None, strategy: Strategy, max_age: int, unhashed_max_age: int,
-    name: str | None, map_hash_sizes: bool, server_name: list[str] | None, listen: list[str] | None,
-    serve_manifest: bool, check: bool, diff: bool,
-) -> tuple[RenderOptions, dict[str, tuple[str, list]], dict[str, str]]:
-    prefix = normalise_prefix(prefix)
-    if max_age <= 0:
-        raise UsageError("--max-age must be a positive number of seconds")
-    if not 0 <= unhashed_max_age <= ONE_DAY:
-        raise UsageError("--unhashed-max-age must be 0 (revalidate) to 86400 seconds: unhashed files change in place")
-    if site_out and (http_out or server_out):
+def _check_outputs(args: SimpleNamespace) -> None:
+    if args.site_out and (args.http_out or args.server_out):
         raise UsageError("--site-out already holds both parts: use it alone, or --http-out with --server-out")
-    if strategy is Strategy.MAP and bool(http_out) != bool(server_out):
+    if args.strategy is Strategy.MAP and bool(args.http_out) != bool(args.server_out):
         raise UsageError("the map strategy needs both --http-out and --server-out (the maps live in http { })")
-    if strategy is Strategy.EXACT and http_out:
-        raise UsageError("the exact strategy has no http-level part: drop --http-out")
-    if (server_name or listen) and not site_out:
+    if args.strategy is not Strategy.MAP and args.http_out:
+        raise UsageError(f"the {args.strategy.value} strategy has no http-level part: drop --http-out")
+    if (args.server_name or args.listen) and not args.site_out:
         raise UsageError("--server-name and --listen are for --site-out")
-    paths = [p.resolve() for p in (http_out, server_out, site_out) if p]
+    paths = [p.resolve() for p in (args.http_out, args.server_out, args.site_out) if p]
     if len(set(paths)) != len(paths):
         raise UsageError("--http-out and --server-out must be different files")
-    if (check or diff) and not paths:
+    if (args.check or args.diff) and not paths:
         raise UsageError("--check and --diff need an output file (--http-out/--server-out or --site-out)")
 
-    readings = [load_manifest(path, fmt) for path in manifests]
-    local_root = Path(root) if root is not None and Path(root).is_dir() else None
-    classification = classify(readings, prefix, serve_manifest=serve_manifest, local_root=local_root)
+
+def _plan(args: SimpleNamespace) -> tuple[Classification, RenderOptions, list[str]]:
+    """Everything but the rendering: read, classify, check the options against the result."""
+    prefix = normalise_prefix(args.prefix)
+    if args.max_age <= 0:
+        raise UsageError("--max-age must be a positive number of seconds")
+    if not 0 <= args.unhashed_max_age <= ONE_DAY:
+        raise UsageError("--unhashed-max-age must be 0 (revalidate) to 86400 seconds: unhashed files change in place")
+    if not args.manifests:
+        raise UsageError("name at least one manifest")
+    strategy = getattr(args, "strategy", Strategy.MAP)
+    immutable_prefixes = [_check_immutable_prefix(p, prefix) for p in (args.immutable_prefix or [])]
+
+    readings = [load_manifest(path, args.format) for path in args.manifests]
+    kept = [load_manifest(path, args.format) for path in (args.keep_manifest or [])]
+    local_root = Path(args.root) if args.root is not None and Path(args.root).is_dir() else None
+    classification = classify(
+        readings,
+        prefix,
+        serve_manifest=args.serve_manifest,
+        local_root=local_root,
+        kept=kept,
+        immutable_prefixes=immutable_prefixes,
+        service_workers=(*SERVICE_WORKERS, *(args.service_worker or [])),
+    )
     for message in classification.warnings:
         warn(message)
+    if strategy is not Strategy.MAP and classification.versioned:
+        raise UsageError(f"query-string versions need the map strategy (nginx locations ignore ?args), not {strategy.value}")
     if strategy is Strategy.EXACT and len(classification.hashed_uris) > EXACT_WARN_ABOVE:
         warn(
             f"{len(classification.hashed_uris)} exact locations: nginx needs about 1.7 s and 734 MB per 100,000 "
             "at every reload and start (32 s and 7.3 GB for 1M); the map strategy loads 1M in 1.7 s and 335 MB"
         )
-    served_root = normalise_root(root if root is not None else str(readings[0].build_root.resolve()))
+    regex = _check_regex_strategy(args, classification) if strategy is Strategy.REGEX else None
+    cors_fonts = getattr(args, "cors_fonts", None)
+    if cors_fonts is not None and strategy is not Strategy.MAP:
+        raise UsageError("--cors-fonts needs the map strategy")
+    served_root = normalise_root(args.root if args.root is not None else str(readings[0].build_root.resolve()))
+    gzip_static = getattr(args, "gzip_static", None)
     options = RenderOptions(
         prefix=prefix,
         root=served_root,
-        name=check_name(name) if name is not None else default_name(served_root),
+        name=check_name(args.name) if args.name is not None else default_name(served_root),
         strategy=strategy,
-        policy=CachePolicy.from_ages(max_age, unhashed_max_age),
-        hash_sizes=map_hash_sizes,
-        server_names=tuple(server_name or ["_"]),
-        listen=tuple(check_listen(value) for value in (listen or ["80"])),
+        policy=CachePolicy.from_ages(args.max_age, args.unhashed_max_age),
+        hash_sizes=getattr(args, "map_hash_sizes", True),
+        server_names=tuple(getattr(args, "server_name", None) or ["_"]),
+        listen=tuple(check_listen(value) for value in (getattr(args, "listen", None) or ["80"])),
+        extra_headers=tuple(_check_header(h) for h in (getattr(args, "add_header", None) or [])),
+        headers_include=_check_include(getattr(args, "headers_include", None)),
+        cors_fonts=_check_origin(cors_fonts) if cors_fonts is not None else None,
+        deny_source_maps=getattr(args, "deny_source_maps", False),
+        gzip_static=classification.gzip_siblings if gzip_static is None else gzip_static,
+        gzip_proxied=getattr(args, "gzip_proxied", False),
+        brotli_static=getattr(args, "brotli", False),
+        regex=regex,
+        serve_manifest=args.serve_manifest,
     )
+    if classification.brotli_siblings and not options.brotli_static:
+        warn(".br files are present but served only with --brotli (Debian: libnginx-mod-http-brotli-static)")
     sources = [f"{Path(r.file).name} ({r.format.value})" for r in readings]
+    return classification, options, sources
+
+
+_HEADER_NAME = re.compile(r"[A-Za-z0-9-]{1,64}")
+_ORIGIN = re.compile(r"\*|https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?")
+
+
+def _check_header(line: str) -> tuple[str, str]:
+    header, colon, value = line.partition(":")
+    header, value = header.strip(), value.strip()
+    if not colon or not value:
+        raise UsageError(f"--add-header {line!r}: give 'Name: value'")
+    if not _HEADER_NAME.fullmatch(header):
+        raise UsageError(f"--add-header name {header!r} is not a header name")
+    if header.lower() in ("cache-control", "expires", "vary", "etag", "last-modified"):
+        raise UsageError(f"--add-header {header}: nginxcache sets the caching headers itself")
+    reason = unsafe_reason(value, expands_variables=True)
+    if reason:
+        raise UsageError(f"--add-header {header} value {reason}")
+    return header, value
+
+
+def _check_include(path: str | None) -> str | None:
+    if path is None:
+        return None
+    if unsafe_reason(path, expands_variables=True) or not path:
+        raise UsageError(f"--headers-include {path!r}: not a usable file path")
+    return path
+
+
+def _check_origin(origin: str) -> str:
+    if not _ORIGIN.fullmatch(origin):
+        raise UsageError(f"--cors-fonts {origin!r}: give '*' or an origin like https://www.example.com")
+    return origin
+
+
+def _check_immutable_prefix(value: str, prefix: str) -> str:
+    normalised = normalise_prefix(value)
+    if not normalised.startswith(prefix) or normalised == prefix:
+        raise UsageError(f"--immutable-prefix {value!r} must lie below --prefix {prefix!r}")
+    return normalised
+
+
+def _check_regex_strategy(args: SimpleNamespace, classification: Classification) -> str:
+    if not args.pattern:
+        raise UsageError("the regex strategy needs --pattern, e.g. '\\.[0-9a-f]{12}\\.[^/.]+$' for Django")
+    if unsafe_reason(args.pattern):
+        raise UsageError("--pattern contains a control character")
+    try:
+        compiled = re.compile(args.pattern)
+    except re.error as exc:
+        raise UsageError(f"--pattern is not a valid regex: {exc}") from None
+    if classification.tree_uris is None:
+        raise UsageError("the regex strategy is verified against the files: --root must be the tree, on this machine")
+    offenders, missed = verify_regex(classification, compiled)
+    if offenders:
+        shown = ", ".join(offenders[:10]) + (f" and {len(offenders) - 10} more" if len(offenders) > 10 else "")
+        raise UnsafeEntryError(f"--pattern also matches {len(offenders)} file(s) that are not hashed: {shown}; use the map strategy")
+    if missed:
+        warn(f"--pattern misses {len(missed)} hashed file(s), which will revalidate: {', '.join(missed[:3])}")
+    return args.pattern
+
+
+def _render_parts(
+    args: SimpleNamespace, classification: Classification, options: RenderOptions, sources: list[str]
+) -> tuple[dict[str, tuple[str, list]], dict[str, str]]:
     parts: dict[str, tuple[str, list]] = {}
-    if site_out:
+    if args.site_out:
         parts["site"] = (render_site(classification, options, sources), intended_site(classification, options))
     else:
-        if strategy is Strategy.MAP:
+        if options.strategy is Strategy.MAP:
             parts["http"] = (render_http(classification, options, sources), intended_http(classification, options))
         parts["server"] = (render_server(classification, options, sources), intended_server(classification, options))
-    labels = {"http": str(http_out or "http-level part"), "server": str(server_out or "server-level part"), "site": str(site_out)}
+    labels = {
+        "http": str(args.http_out or "http-level part"),
+        "server": str(args.server_out or "server-level part"),
+        "site": str(args.site_out),
+    }
     validate(parts, labels)
-    return options, parts, labels
+    return parts, labels
 
 
 def _print_parts(parts: dict[str, tuple[str, list]], options: RenderOptions) -> None:

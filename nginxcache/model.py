@@ -21,6 +21,7 @@ class ManifestFormat(StrEnum):
 class Strategy(StrEnum):
     MAP = "map"  # map $uri in http {}: per-file precision at any size
     EXACT = "exact"  # one `location =` per hashed file: server part only, small sites
+    REGEX = "regex"  # one regex location, only when the tree proves it catches no unhashed file
 
 
 class Entry(NamedTuple):
@@ -42,6 +43,9 @@ class ManifestReading:
     hashed_reason: str  # why the manifest's hashed entries count as hashed
     unhashed: list[tuple[Entry, str]] = field(default_factory=list)  # listed, but not hashed
     manifest_relpath: str | None = None  # the manifest's own path below build_root
+    # Django's paths are relative to STATIC_ROOT wherever the manifest is; other tools'
+    # relative paths are relative to their build directory, which may sit below --root.
+    paths_relative_to_root: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +69,11 @@ class Classification:
     evidence: dict[str, tuple[str, str, str]]  # uri -> (manifest file, key path, reason)
     unhashed_evidence: dict[str, tuple[str, str, str]]
     warnings: list[str]
+    versioned: list[tuple[str, str]] = field(default_factory=list)  # (uri, exact $args), sorted
+    immutable_prefixes: list[str] = field(default_factory=list)  # URI prefixes vouched for by the user
+    gzip_siblings: bool = False  # the tree has .gz files beside sources
+    brotli_siblings: bool = False
+    tree_uris: list[str] | None = None  # every file of the local tree, when it was read
 
 
 def key_path(*parts: str | int) -> str:

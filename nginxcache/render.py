@@ -39,6 +39,23 @@ class RenderOptions:
     hash_sizes: bool = True  # emit map_hash_* (they may appear only once in http {})
     server_names: tuple[str, ...] = ("_",)
     listen: tuple[tuple[str, ...], ...] = (("80",),)
+    extra_headers: tuple[tuple[str, str], ...] = ()  # --add-header: repeated wherever add_header is
+    headers_include: str | None = None  # --headers-include: a snippet of the user's add_header lines
+    cors_fonts: str | None = None  # Access-Control-Allow-Origin for font files
+    deny_source_maps: bool = False
+    gzip_static: bool = False  # .gz siblings exist: serve them, with Vary
+    gzip_proxied: bool = False  # also to requests through a proxy/CDN (Via:)
+    brotli_static: bool = False  # needs ngx_http_brotli_static_module
+    regex: str | None = None  # the regex strategy's pattern
+    serve_manifest: bool = False
+
+    @property
+    def cors_var(self) -> str:
+        return f"$nginxcache_{self.name}_cors"
+
+    @property
+    def versioned_var(self) -> str:
+        return f"$nginxcache_{self.name}_versioned"
 
     @property
     def hashed_var(self) -> str:
@@ -108,6 +125,29 @@ def map_key(uri: str, case_sensitive: bool) -> str:
     return f"~^{pcre_literal(uri)}\\z" if case_sensitive else uri
 
 
+FONT_PATTERN = "~*\\.(?:woff2?|ttf|otf|eot)$"
+DOTFILE_PATTERN = "/\\.(?!well-known/)"
+BUILD_MANIFEST_PATTERN = "/(?:staticfiles|mix-manifest|entrypoints|asset-manifest|parcel-manifest)\\.json$"
+SOURCE_MAP_PATTERN = "\\.map$"
+
+
+def prefix_key(prefix: str) -> str:
+    """A case-sensitive regex map key for everything below a URI prefix."""
+    return f"~^{pcre_literal(prefix)}"
+
+
+def versioned_keys(classification: Classification) -> list[str]:
+    """Keys of the "$uri?$args" map; versions that equal another up to case are regexes."""
+    lowered: dict[str, int] = {}
+    for uri, query in classification.versioned:
+        lowered[f"{uri}?{query}".lower()] = lowered.get(f"{uri}?{query}".lower(), 0) + 1
+    keys = []
+    for uri, query in classification.versioned:
+        key = f"{uri}?{query}"
+        keys.append(f"~^{pcre_literal(key)}\\z" if lowered[key.lower()] > 1 else key)
+    return keys
+
+
 def map_entry_lines(classification: Classification) -> Iterator[str]:
     """The hashed map's entries, in chunks of lines, each key through nginx_quote."""
     case_sensitive = classification.case_sensitive_uris
@@ -122,9 +162,9 @@ def nginx_location_order(uri: str) -> bytes:
     return uri.encode().replace(b"/", b"\x00")
 
 
-def exact_locations(classification: Classification) -> list[tuple[str, bool]]:
+def exact_locations(classification: Classification, *, hashed: bool = True) -> list[tuple[str, bool]]:
     """(uri, denied) for every `location =` of the exact strategy, in nginx's order."""
-    locations = [(uri, False) for uri in classification.hashed_uris]
+    locations = [(uri, False) for uri in classification.hashed_uris] if hashed else []
     locations += [(uri, True) for uri in classification.denied_uris]
     return sorted(locations, key=lambda item: nginx_location_order(item[0]))
 
@@ -173,13 +213,20 @@ def _context(classification: Classification, options: RenderOptions, sources: li
         "map_hash_max_size": max_size,
         "map_hash_bucket_size": bucket_size,
         "entry_chunks": map_entry_lines(classification),
-        "exact_locations": exact_locations(classification) if options.strategy is Strategy.EXACT else [],
+        "exact_locations": exact_locations(classification, hashed=options.strategy is Strategy.EXACT),
+        "prefix_keys": [prefix_key(p) for p in classification.immutable_prefixes],
+        "versioned_keys": versioned_keys(classification),
+        "font_pattern": FONT_PATTERN,
+        "dotfile_pattern": DOTFILE_PATTERN,
+        "build_manifest_pattern": BUILD_MANIFEST_PATTERN,
+        "source_map_pattern": SOURCE_MAP_PATTERN,
+        "selector_var": options.versioned_var if classification.versioned else options.hashed_var,
     }
 
 
 def render_http(classification: Classification, options: RenderOptions, sources: list[str]) -> str:
     if options.strategy is not Strategy.MAP:
-        raise UsageError("the exact strategy has no http-level part: drop --http-out")
+        raise UsageError(f"the {options.strategy.value} strategy has no http-level part: drop --http-out")
     return environment().get_template("http.conf.j2").render(_context(classification, options, sources))
 
 

@@ -18,7 +18,17 @@ from nginxcache.errors import ValidationError
 from nginxcache.maphash import sizes_for
 from nginxcache.model import Classification, Strategy
 from nginxcache.quoting import nginx_unescape
-from nginxcache.render import RenderOptions, exact_locations, map_key
+from nginxcache.render import (
+    BUILD_MANIFEST_PATTERN,
+    DOTFILE_PATTERN,
+    FONT_PATTERN,
+    SOURCE_MAP_PATTERN,
+    RenderOptions,
+    exact_locations,
+    map_key,
+    prefix_key,
+    versioned_keys,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,38 +54,76 @@ def intended_http(classification: Classification, options: RenderOptions) -> lis
     directives = []
     if options.hash_sizes:
         directives += [_d("map_hash_max_size", str(max_size)), _d("map_hash_bucket_size", str(bucket_size))]
+    prefix_entries = [_d(prefix_key(p), "1") for p in classification.immutable_prefixes]
     directives.append(
-        _d("map", "$uri", options.hashed_var, block=[_d("default", "0"), *(_d(key, "1") for key in keys)])
+        _d("map", "$uri", options.hashed_var, block=[_d("default", "0"), *(_d(key, "1") for key in keys), *prefix_entries])
     )
+    selector = options.hashed_var
+    if classification.versioned:
+        selector = options.versioned_var
+        directives.append(
+            _d(
+                "map",
+                "$uri?$args",
+                selector,
+                block=[_d("default", options.hashed_var), *(_d(key, "1") for key in versioned_keys(classification))],
+            )
+        )
     directives.append(
         _d(
             "map",
-            options.hashed_var,
+            selector,
             options.cache_control_var,
             block=[_d("1", policy.hashed_cache_control), _d("default", policy.unhashed_cache_control)],
         )
     )
+    if options.cors_fonts:
+        directives.append(
+            _d("map", "$uri", options.cors_var, block=[_d("default", ""), _d(FONT_PATTERN, options.cors_fonts)])
+        )
     return directives
+
+
+def _added_headers(options: RenderOptions, cache_control: str) -> list[Directive]:
+    headers = [_d("add_header", "Cache-Control", cache_control)]
+    headers += [_d("add_header", name, value, "always") for name, value in options.extra_headers]
+    if options.headers_include:
+        headers.append(_d("include", options.headers_include))
+    if options.cors_fonts:
+        headers.append(_d("add_header", "Access-Control-Allow-Origin", options.cors_var))
+    return headers
+
+
+def _deny(*args: str) -> Directive:
+    return _d("location", *args, block=[_d("return", "404")])
 
 
 def intended_server(classification: Classification, options: RenderOptions) -> list[Directive]:
     policy = options.policy
-    if options.strategy is Strategy.MAP:
-        cache_control = options.cache_control_var
-        nested = [_d("location", "=", uri, block=[_d("return", "404")]) for uri in classification.denied_uris]
-    else:
-        cache_control = policy.unhashed_cache_control
-        nested = [
-            _d("location", "=", uri, block=[_d("return", "404")])
-            if denied
-            else _d(
-                "location",
-                "=",
-                uri,
-                block=[_d("add_header", "Cache-Control", policy.hashed_cache_control), _d("try_files", "$uri", "=404")],
-            )
-            for uri, denied in exact_locations(classification)
-        ]
+    hashed_cc = policy.hashed_cache_control
+    serving_hashed = [*_added_headers(options, hashed_cc), _d("try_files", "$uri", "=404")]
+    nested = [_deny("~", DOTFILE_PATTERN)]
+    if not options.serve_manifest:
+        nested.append(_deny("~", BUILD_MANIFEST_PATTERN))
+    if options.deny_source_maps:
+        nested.append(_deny("~", SOURCE_MAP_PATTERN))
+    if options.strategy is not Strategy.MAP:
+        nested += [_d("location", "^~", p, block=serving_hashed) for p in classification.immutable_prefixes]
+    if options.strategy is Strategy.REGEX:
+        assert options.regex is not None
+        nested.append(_d("location", "~", options.regex, block=serving_hashed))
+    nested += [
+        _deny("=", uri) if denied else _d("location", "=", uri, block=serving_hashed)
+        for uri, denied in exact_locations(classification, hashed=options.strategy is Strategy.EXACT)
+    ]
+    compression = []
+    if options.gzip_static:
+        compression += [_d("gzip_static", "on"), _d("gzip_vary", "on")]
+        if options.gzip_proxied:
+            compression.append(_d("gzip_proxied", "any"))
+    if options.brotli_static:
+        compression.append(_d("brotli_static", "on"))
+    cache_control = options.cache_control_var if options.strategy is Strategy.MAP else policy.unhashed_cache_control
     location = _d(
         "location",
         "^~",
@@ -84,7 +132,8 @@ def intended_server(classification: Classification, options: RenderOptions) -> l
             _d("alias", options.root),
             _d("expires", "off"),
             _d("etag", "on"),
-            _d("add_header", "Cache-Control", cache_control),
+            *compression,
+            *_added_headers(options, cache_control),
             _d("try_files", *options.try_files),
             _d("error_page", "404", options.not_found_location),
             *nested,

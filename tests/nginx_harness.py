@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
 
+from nginxcache.classify import is_dotfile
 from nginxcache.nginxrun import find_nginx, private_conf
 
 HOSTILE_SERVER = """\
@@ -153,7 +154,7 @@ def check_every_file(server: Nginx, tree: Path, prefix: str, hashed: set[str], d
     for path in sorted(p for p in tree.rglob("*") if p.is_file() or p.is_symlink()):
         uri = prefix + path.relative_to(tree).as_posix()
         response = server.request(url_for(uri))
-        if uri in denied:
+        if uri in denied or is_dotfile(uri):
             assert response.status in (403, 404), f"{uri}: manifest served ({response.status})"
             assert response.body != path.read_bytes()
             checked += 1

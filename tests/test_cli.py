@@ -321,9 +321,10 @@ def test_usage_errors_exit_2_one_line_outputs_untouched(capsys, outs, extra: lis
     [
         (["render", str(VITE), "--bogus"], "No such option: --bogus"),
         (["render", str(VITE), "--format", "rollup"], "rollup"),
-        (["render", str(VITE), "--strategy", "regex"], "regex"),
+        (["render", str(VITE), "--strategy", "regex"], "--pattern"),
+        (["render", str(VITE), "--strategy", "fastest"], "fastest"),
         (["render", str(VITE), "--max-age", "a year"], "--max-age"),
-        (["render"], "MANIFEST"),
+        (["render"], "manifest"),
         (["frobnicate"], "frobnicate"),
     ],
 )

@@ -48,6 +48,8 @@ def make_classification(uris: list[str], case_sensitive: set[str] = set(), denie
 
 
 def options(strategy: Strategy = Strategy.MAP, prefix: str = "/static/", **kw: object) -> RenderOptions:
+    if strategy is Strategy.REGEX:
+        kw.setdefault("regex", r"\.[0-9a-f]{12}\.[^/.]+$")
     return RenderOptions(prefix=prefix, root="/srv/app/static/", name="t", strategy=strategy, policy=POLICY, **kw)  # type: ignore[arg-type]
 
 

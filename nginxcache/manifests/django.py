@@ -51,4 +51,5 @@ def read(data: Any, file: Path) -> ManifestReading:
         hashed_reason=REASON,
         unhashed=unhashed,
         manifest_relpath=file.name,
+        paths_relative_to_root=True,
     )
