@@ -244,3 +244,16 @@ def test_classification_is_sorted_unique_and_order_independent(
 def test_case_collision_with_unhashed_manifest_entry_without_tree(tmp_path: Path) -> None:
     result = classify([reading(tmp_path / "not-here", ["A.js"], ["a.js"])], "/static/")
     assert result.case_sensitive_uris == {"/static/A.js"}
+
+
+def test_special_files_revalidate_whatever_the_manifest_says(tmp_path: Path) -> None:
+    """Django hashes every file, HTML pages and service workers included: they still revalidate."""
+    manifest = tmp_path / "staticfiles.json"
+    manifest.write_text(json.dumps({"version": "1.1", "paths": {
+        "sw.js": "sw.0123456789ab.js", "app/page.html": "app/page.0123456789ab.html",
+        "site.webmanifest": "site.0123456789ab.webmanifest", "app.js": "app.0123456789ab.js"}}))
+    reading = load_manifest(manifest)
+    result = classify([reading], "/static/", scan_tree=False, service_workers=("sw.0123456789ab.js",))
+    assert result.hashed_uris == ["/static/app.0123456789ab.js"]
+    for uri in ("/static/sw.0123456789ab.js", "/static/app/page.0123456789ab.html", "/static/site.0123456789ab.webmanifest"):
+        assert explain(result, uri)[0] is False
