@@ -171,11 +171,13 @@ def classify(
     by_lower: dict[str, set[str]] = {}
     for uri in (*hashed, *unhashed):
         by_lower.setdefault(uri.lower(), set()).add(uri)
-    if scan_tree and trees:
-        files: dict[str, str] = {}
+    files: dict[str, str] = {}
+    if scan_tree:
         for tree in trees:
             files.update(_tree_files(tree, prefix))
-        tree_uris = sorted(files)
+    # A manifest alone, away from its build, tells nothing of missing files.
+    is_build_tree = bool(files) and (local_root is not None or not hashed or any(uri in files for uri in hashed))
+    if files:
         for uri in files:
             names = by_lower.get(uri.lower())
             if names is not None:
@@ -190,6 +192,8 @@ def classify(
                 brotli_siblings = True
         if stale:
             warnings.append(f"{len(stale)} .gz file(s) do not decompress to their current source: {', '.join(stale[:3])}")
+    if is_build_tree:
+        tree_uris = sorted(files)
         for uri in kept_uris - files.keys():
             del hashed[uri]  # an earlier build's file that is gone: nothing to keep
         missing = [uri for uri in hashed if uri not in files]

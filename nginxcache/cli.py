@@ -20,6 +20,7 @@ from nginxcache.manifests import load_manifest
 from nginxcache.model import CachePolicy, Classification, ManifestFormat, Strategy
 from nginxcache.nginxrun import nginx_test
 from nginxcache.output import plan, unified_diff, write_all
+from nginxcache.policy import answer, format_answer
 from nginxcache.quoting import unsafe_reason
 from nginxcache.render import (
     RenderOptions,
@@ -161,6 +162,30 @@ def render(
         write_all(changes)
         for change in changes:
             print(f"nginxcache: {change.path}: {'written' if change.changed else 'unchanged'}", file=sys.stderr)
+    raise typer.Exit(ExitCode.OK)
+
+
+@app.command()
+def explain(
+    targets: Annotated[list[str], typer.Argument(metavar="PATH_OR_URL", help="A URL, a URL path (/static/x.css) or a path below --prefix.", show_default=False)],
+    manifest: Annotated[list[Path], typer.Option(help="Build manifest (repeatable), as given to render.", show_default=False)],
+    root: RootOpt = None,
+    prefix: PrefixOpt = "/static/",
+    format: FormatOpt = None,
+    max_age: MaxAgeOpt = ONE_YEAR,
+    unhashed_max_age: UnhashedMaxAgeOpt = 0,
+    keep_manifest: KeepOpt = None,
+    immutable_prefix: ImmutablePrefixOpt = None,
+    service_worker: ServiceWorkerOpt = None,
+    serve_manifest: ServeManifestOpt = False,
+    name: Annotated[Optional[str], typer.Option(hidden=True)] = None,
+) -> None:
+    """Show which class a file falls in, the evidence, and the headers nginx will send."""
+    args = SimpleNamespace(**locals(), manifests=manifest)
+    with handle_errors():
+        classification, options, _ = _plan(args)
+        for target in targets:
+            sys.stdout.write(format_answer(answer(target, classification, options)))
     raise typer.Exit(ExitCode.OK)
 
 

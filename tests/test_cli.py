@@ -544,3 +544,25 @@ def test_process_click_usage_error_no_traceback(tmp_path: Path) -> None:
     assert "Traceback" not in result.stderr
     assert "--bogus" in one_error_line(result.stderr)
     assert result.returncode == ExitCode.USAGE
+
+
+def test_explain_shows_class_evidence_and_headers(capsys) -> None:
+    django = Path(__file__).resolve().parent.parent / "sample_configs" / "django" / "staticfiles.json"
+    code = main(["explain", "/static/admin/css/base.96c479cedf7a.css", "admin/css/base.css",
+                 "https://example.com/static/site/a%20b.e91e8f9be856.txt?x=1", "/static/staticfiles.json",
+                 "--manifest", str(django), "--root", "/srv/app/static"])
+    out = capsys.readouterr().out
+    assert code == 0
+    blocks = out.split("\n/")
+    assert "hashed (immutable)" in blocks[0] and '["paths"]["admin/css/base.css"]' in blocks[0]
+    assert "Cache-Control: public, max-age=31536000, immutable" in blocks[0]
+    assert "unhashed (revalidated)" in blocks[1] and "Cache-Control: no-cache" in blocks[1]
+    assert blocks[2].startswith("static/site/a b.e91e8f9be856.txt?x=1") and "hashed (immutable)" in blocks[2]
+    assert "not served: a build manifest" in blocks[3]
+
+
+def test_explain_bad_manifest_is_one_line_exit_3(capsys, tmp_path: Path) -> None:
+    bad = tmp_path / "staticfiles.json"
+    bad.write_text("{")
+    assert main(["explain", "x.css", "--manifest", str(bad)]) == 3
+    assert one_error_line(capsys.readouterr().err).startswith("nginxcache: error: " + str(bad))
