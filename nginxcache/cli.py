@@ -22,6 +22,8 @@ from nginxcache.nginxrun import nginx_test
 from nginxcache.output import plan, unified_diff, write_all
 from nginxcache.policy import answer, format_answer
 from nginxcache.quoting import unsafe_reason
+from nginxcache.scan import format_report
+from nginxcache.scan import scan as scan_directory
 from nginxcache.render import (
     RenderOptions,
     check_listen,
@@ -100,6 +102,8 @@ FormatOpt = Annotated[Optional[ManifestFormat], typer.Option("--format", help="M
 KeepOpt = Annotated[Optional[list[Path]], typer.Option(help="Manifest of an earlier build whose hashed files stay immutable while on disk (repeatable).")]
 ImmutablePrefixOpt = Annotated[Optional[list[str]], typer.Option(help="A URL prefix whose every file is content-addressed, e.g. /_next/static/ (repeatable; only what you vouch for).")]
 ServiceWorkerOpt = Annotated[Optional[list[str]], typer.Option(help="A service worker file name, always revalidated (repeatable; sw.js, service-worker.js, ngsw-worker.js... are known).")]
+ScanOpt = Annotated[Optional[list[Path]], typer.Option("--scan", help="A build directory without a manifest: files whose names carry a hash verified against their content count as hashed (repeatable).")]
+TrustOpt = Annotated[Optional[str], typer.Option(help="With --scan: look-alike hashed names whose whole path matches this regex count as hashed unverified.")]
 ServeManifestOpt = Annotated[bool, typer.Option(help="Serve the build manifest itself (404 by default).")]
 MaxAgeOpt = Annotated[int, typer.Option(help="max-age (seconds) for content-hashed files.")]
 UnhashedMaxAgeOpt = Annotated[int, typer.Option(help="0: revalidate every other file (no-cache). N: cache it N seconds (at most a day).")]
@@ -119,6 +123,8 @@ def render(
     max_age: MaxAgeOpt = ONE_YEAR,
     unhashed_max_age: UnhashedMaxAgeOpt = 0,
     keep_manifest: KeepOpt = None,
+    scan: ScanOpt = None,
+    trust_pattern: TrustOpt = None,
     immutable_prefix: ImmutablePrefixOpt = None,
     service_worker: ServiceWorkerOpt = None,
     deny_source_maps: Annotated[bool, typer.Option(help="Answer 404 for source maps (*.map).")] = False,
@@ -165,6 +171,18 @@ def render(
     raise typer.Exit(ExitCode.OK)
 
 
+@app.command("scan")
+def scan_command(
+    directory: Annotated[Path, typer.Argument(metavar="DIR", help="A build directory without a manifest.", show_default=False)],
+    trust_pattern: TrustOpt = None,
+) -> None:
+    """Find file names that carry a hash and verify each against its content."""
+    with handle_errors():
+        trust = _compile(trust_pattern, "--trust-pattern") if trust_pattern else None
+        sys.stdout.write(format_report(scan_directory(directory, trust_pattern=trust)))
+    raise typer.Exit(ExitCode.OK)
+
+
 @app.command()
 def explain(
     targets: Annotated[list[str], typer.Argument(metavar="PATH_OR_URL", help="A URL, a URL path (/static/x.css) or a path below --prefix.", show_default=False)],
@@ -175,6 +193,8 @@ def explain(
     max_age: MaxAgeOpt = ONE_YEAR,
     unhashed_max_age: UnhashedMaxAgeOpt = 0,
     keep_manifest: KeepOpt = None,
+    scan: ScanOpt = None,
+    trust_pattern: TrustOpt = None,
     immutable_prefix: ImmutablePrefixOpt = None,
     service_worker: ServiceWorkerOpt = None,
     serve_manifest: ServeManifestOpt = False,
@@ -212,12 +232,14 @@ def _plan(args: SimpleNamespace) -> tuple[Classification, RenderOptions, list[st
         raise UsageError("--max-age must be a positive number of seconds")
     if not 0 <= args.unhashed_max_age <= ONE_DAY:
         raise UsageError("--unhashed-max-age must be 0 (revalidate) to 86400 seconds: unhashed files change in place")
-    if not args.manifests:
-        raise UsageError("name at least one manifest")
+    if not args.manifests and not args.scan:
+        raise UsageError("name at least one manifest (or --scan a build directory)")
     strategy = getattr(args, "strategy", Strategy.MAP)
     immutable_prefixes = [_check_immutable_prefix(p, prefix) for p in (args.immutable_prefix or [])]
 
-    readings = [load_manifest(path, args.format) for path in args.manifests]
+    readings = [load_manifest(path, args.format) for path in (args.manifests or [])]
+    trust = _compile(args.trust_pattern, "--trust-pattern") if args.trust_pattern else None
+    readings += [scan_directory(directory, trust_pattern=trust).reading for directory in (args.scan or [])]
     kept = [load_manifest(path, args.format) for path in (args.keep_manifest or [])]
     local_root = Path(args.root) if args.root is not None and Path(args.root).is_dir() else None
     classification = classify(
@@ -265,7 +287,7 @@ def _plan(args: SimpleNamespace) -> tuple[Classification, RenderOptions, list[st
     )
     if classification.brotli_siblings and not options.brotli_static:
         warn(".br files are present but served only with --brotli (Debian: libnginx-mod-http-brotli-static)")
-    sources = [f"{Path(r.file).name} ({r.format.value})" for r in readings]
+    sources = [f"{Path(r.file).name} ({r.format})" for r in readings]
     return classification, options, sources
 
 
@@ -314,10 +336,7 @@ def _check_regex_strategy(args: SimpleNamespace, classification: Classification)
         raise UsageError("the regex strategy needs --pattern, e.g. '\\.[0-9a-f]{12}\\.[^/.]+$' for Django")
     if unsafe_reason(args.pattern):
         raise UsageError("--pattern contains a control character")
-    try:
-        compiled = re.compile(args.pattern)
-    except re.error as exc:
-        raise UsageError(f"--pattern is not a valid regex: {exc}") from None
+    compiled = _compile(args.pattern, "--pattern")
     if classification.tree_uris is None:
         raise UsageError("the regex strategy is verified against the files: --root must be the tree, on this machine")
     offenders, missed = verify_regex(classification, compiled)
@@ -327,6 +346,13 @@ def _check_regex_strategy(args: SimpleNamespace, classification: Classification)
     if missed:
         warn(f"--pattern misses {len(missed)} hashed file(s), which will revalidate: {', '.join(missed[:3])}")
     return args.pattern
+
+
+def _compile(pattern: str, option: str) -> re.Pattern[str]:
+    try:
+        return re.compile(pattern)
+    except re.error as exc:
+        raise UsageError(f"{option} is not a valid regex: {exc}") from None
 
 
 def _render_parts(
