@@ -387,6 +387,13 @@ def _print_parts(parts: dict[str, tuple[str, list]], options: RenderOptions) -> 
                 sys.stdout.write("\n")
 
 
+# Commands kept in modules of their own; they use error(), warn() and handle_errors() above.
+from nginxcache import cli_lint, cli_probe  # noqa: E402
+
+cli_lint.register(app)
+cli_probe.register(app)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point: usage errors become one line and exit 2, like every other error.
 
