@@ -17,6 +17,7 @@ from nginxcache import __version__
 from nginxcache.classify import SERVICE_WORKERS, classify, verify_regex
 from nginxcache.errors import ExitCode, NginxcacheError, UnsafeEntryError, UsageError
 from nginxcache.manifests import load_manifest
+from nginxcache.manifests.webpack_stats import combine_stats
 from nginxcache.model import CachePolicy, Classification, ManifestFormat, Strategy
 from nginxcache.nginxrun import nginx_test
 from nginxcache.output import plan, unified_diff, write_all
@@ -237,7 +238,8 @@ def _plan(args: SimpleNamespace) -> tuple[Classification, RenderOptions, list[st
     strategy = getattr(args, "strategy", Strategy.MAP)
     immutable_prefixes = [_check_immutable_prefix(p, prefix) for p in (args.immutable_prefix or [])]
 
-    readings = [load_manifest(path, args.format) for path in (args.manifests or [])]
+    # webpack's stats.json given beside its manifest.json corrects it (removeKeyHash look-alikes)
+    readings = combine_stats([load_manifest(path, args.format) for path in (args.manifests or [])])
     trust = _compile(args.trust_pattern, "--trust-pattern") if args.trust_pattern else None
     readings += [scan_directory(directory, trust_pattern=trust).reading for directory in (args.scan or [])]
     kept = [load_manifest(path, args.format) for path in (args.keep_manifest or [])]

@@ -49,3 +49,53 @@ def hex_hash(output: str, key: str = "") -> str | None:
         if token not in key_base and any(c.isdigit() for c in token) and any(c.isalpha() for c in token):
             return token
     return None
+
+
+_BASE32 = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567")
+BASE32_HASH_LENGTH = 8
+
+
+def base32_hash(output: str, source: str = "") -> str | None:
+    """The [hash] of an esbuild output name (`name-HASH.ext`, `name.HASH.ext`), or None.
+
+    esbuild writes 8 characters of RFC 4648 base32 (A-Z, 2-7). About one hash in five
+    has no digit, so, unlike `vite_hash`, a token of letters alone counts; instead the
+    token must end the stem after '-' or '.' with a non-empty name before it, hold at
+    least 4 distinct characters (not `AAAAAAAA` or `XXXXXXXX` placeholders) and not
+    occur in the name of the `source` file the output was built from (an entry
+    `src/app-LEGACYJS.js` keeps its name under esbuild's default `[dir]/[name]`).
+    """
+    stem = posixpath.splitext(posixpath.basename(output))[0]
+    length = BASE32_HASH_LENGTH
+    if len(stem) < length + 2 or stem[-length - 1] not in "-.":
+        return None
+    token = stem[-length:]
+    if not set(token) <= _BASE32 or len(set(token)) < 4:
+        return None
+    if token in posixpath.basename(source):
+        return None
+    return token
+
+
+_HEX = frozenset("0123456789abcdef")
+
+
+def inserted_digest(logical: str, digested: str, ext: re.Pattern[str], lengths: range) -> str | None:
+    """The lowercase hex digest that Rails' asset pipelines insert into `logical` to name
+    `digested` ("app.js" -> "app-<digest>.js"; `ext` matches what the digest goes
+    before), or None when `digested` is not exactly that.
+
+    The manifest's own mapping of the logical name to this name is the evidence, as for
+    Django's staticfiles.json: no letter-and-digit test, which would drop 2% of the
+    8-character digests Propshaft writes.
+    """
+    found = ext.search(logical)
+    if found is None:
+        return None
+    head, tail = logical[: found.start()] + "-", logical[found.start() :]
+    if not (digested.startswith(head) and digested.endswith(tail)):
+        return None
+    token = digested[len(head) : len(digested) - len(tail)]
+    if len(token) not in lengths or not set(token) <= _HEX:
+        return None
+    return token

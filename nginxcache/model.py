@@ -16,6 +16,17 @@ class ManifestFormat(StrEnum):
     DJANGO = "django"
     VITE = "vite"
     WEBPACK = "webpack"
+    WEBPACK_STATS = "webpack-stats"  # webpack's stats.json: assets[].info.immutable
+    ENCORE = "encore"  # Symfony Webpack Encore: manifest.json + entrypoints.json
+    MIX = "mix"  # Laravel Mix mix-manifest.json: query-string versions
+    WEBASSETS = "webassets"  # webassets / Flask-Assets JSON manifest: query-string versions
+    SPROCKETS = "sprockets"  # Rails Sprockets .sprockets-manifest-*.json, legacy manifest-*.json
+    PROPSHAFT = "propshaft"  # Rails Propshaft .manifest.json
+    CRA = "cra"  # Create React App asset-manifest.json
+    PARCEL = "parcel"  # parcel-reporter-bundle-manifest parcel-manifest.json
+    ESBUILD = "esbuild"  # esbuild metafile
+    ANGULAR = "angular"  # Angular service worker ngsw.json
+    SCAN = "scan"  # nginxcache scan DIR: hashes verified against the files' contents
 
 
 class Strategy(StrEnum):

@@ -48,16 +48,7 @@ _COPY_SUFFIXES = (".map", ".gz", ".br")
 
 
 def scan_format() -> ManifestFormat:
-    """ManifestFormat.SCAN.
-
-    PLACEHOLDER until model.py has `SCAN = "scan"` in ManifestFormat: until then the plain
-    string "scan" stands in (it compares equal to the enum value). Once the value exists,
-    this body can become `return ManifestFormat.SCAN`.
-    """
-    try:
-        return ManifestFormat("scan")
-    except ValueError:
-        return "scan"  # type: ignore[return-value]
+    return ManifestFormat.SCAN
 
 
 @dataclass(frozen=True, slots=True)

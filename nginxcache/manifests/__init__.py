@@ -7,31 +7,87 @@ from pathlib import Path
 from typing import Any, Callable
 
 from nginxcache.errors import ManifestError
-from nginxcache.manifests import django, vite, webpack
+from nginxcache.manifests import (
+    angular,
+    cra,
+    django,
+    encore,
+    esbuild,
+    mix,
+    parcel,
+    propshaft,
+    sprockets,
+    vite,
+    webassets,
+    webpack,
+    webpack_stats,
+)
 from nginxcache.model import ManifestFormat, ManifestReading
 
 READERS: dict[ManifestFormat, Callable[[Any, Path], ManifestReading]] = {
     ManifestFormat.DJANGO: django.read,
     ManifestFormat.VITE: vite.read,
     ManifestFormat.WEBPACK: webpack.read,
+    ManifestFormat.WEBPACK_STATS: webpack_stats.read,
+    ManifestFormat.ENCORE: encore.read,
+    ManifestFormat.MIX: mix.read,
+    ManifestFormat.WEBASSETS: webassets.read,
+    ManifestFormat.SPROCKETS: sprockets.read,
+    ManifestFormat.PROPSHAFT: propshaft.read,
+    ManifestFormat.CRA: cra.read,
+    ManifestFormat.PARCEL: parcel.read,
+    ManifestFormat.ESBUILD: esbuild.read,
+    ManifestFormat.ANGULAR: angular.read,
+}
+
+# File names only one tool writes. A flat {name: URL} map (Parcel, old CRA, Propshaft <= 1.1,
+# webassets) has webpack-manifest-plugin's shape: only its name tells them apart.
+_BY_NAME: dict[str, ManifestFormat] = {
+    mix.FILE_NAME: ManifestFormat.MIX,
+    parcel.FILE_NAME: ManifestFormat.PARCEL,
+    cra.FILE_NAME: ManifestFormat.CRA,
+    angular.FILE_NAME: ManifestFormat.ANGULAR,
+    propshaft.FILE_NAME: ManifestFormat.PROPSHAFT,
 }
 
 
 def detect(data: Any, path: Path) -> ManifestFormat:
     """Tell which build tool wrote `data` from its file name and shape."""
-    if path.name == "staticfiles.json" or django.looks_like(data):
+    name = path.name
+    if name == "staticfiles.json" or django.looks_like(data):
         return ManifestFormat.DJANGO
-    if vite.looks_like(data):
-        return ManifestFormat.VITE
-    if webpack.looks_like(data):
-        return ManifestFormat.WEBPACK
+    if name in _BY_NAME:
+        return _BY_NAME[name]
+    if sprockets.FILE_NAME.fullmatch(name) or sprockets.looks_like(data):
+        return ManifestFormat.SPROCKETS
+    if name.startswith(webassets.FILE_PREFIX):
+        return ManifestFormat.WEBASSETS
+    if encore.looks_like_entrypoints(data) or (webpack.looks_like(data) and encore.is_encore_build(path)):
+        return ManifestFormat.ENCORE
+    for fmt, looks_like in _BY_SHAPE:
+        if looks_like(data):
+            return fmt
     if isinstance(data, dict) and not data:
         raise ManifestError("empty manifest: cannot tell which build tool wrote it; pass --format", file=path)
     raise ManifestError(
-        "not a manifest nginxcache knows (Django staticfiles.json, Vite or webpack manifest.json); "
-        "pass --format if it is one",
+        "not a manifest nginxcache knows (Django staticfiles.json; Vite, webpack or Encore manifest.json; "
+        "webpack stats.json; mix-manifest.json; Sprockets or Propshaft manifest; asset-manifest.json; "
+        "parcel-manifest.json; esbuild metafile; ngsw.json); pass --format if it is one",
         file=path,
     )
+
+
+# Most specific shape first: Vite and webpack accept the widest ones.
+_BY_SHAPE: tuple[tuple[ManifestFormat, Callable[[Any], bool]], ...] = (
+    (ManifestFormat.ANGULAR, angular.looks_like),
+    (ManifestFormat.ESBUILD, esbuild.looks_like),
+    (ManifestFormat.WEBPACK_STATS, webpack_stats.looks_like),
+    (ManifestFormat.CRA, cra.looks_like),
+    (ManifestFormat.PROPSHAFT, propshaft.looks_like),
+    (ManifestFormat.MIX, mix.looks_like),
+    (ManifestFormat.VITE, vite.looks_like),
+    (ManifestFormat.WEBPACK, webpack.looks_like),
+)
 
 
 def read_json(path: Path) -> Any:
@@ -56,5 +112,7 @@ def read_json(path: Path) -> Any:
 
 
 def load_manifest(path: Path, fmt: ManifestFormat | None = None) -> ManifestReading:
+    if fmt is not None and fmt not in READERS:
+        raise ManifestError(f"--format {fmt.value} is not a manifest format: use --scan DIR for a directory", file=path)
     data = read_json(path)
     return READERS[fmt or detect(data, path)](data, path)

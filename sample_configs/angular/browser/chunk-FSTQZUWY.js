@@ -1,0 +1,1 @@
+import{Ga as n,Ha as o,Ia as i,ua as a}from"./chunk-LA4EGI7Y.js";var s=class t{static \u0275fac=function(e){return new(e||t)};static \u0275cmp=a({type:t,selectors:[["app-lazy"]],decls:2,vars:0,template:function(e,l){e&1&&(n(0,"p"),i(1,"lazy"),o())},encapsulation:2})};export{s as Lazy};

@@ -1,0 +1,1 @@
+"use strict";(self.webpackChunkencoresample=self.webpackChunkencoresample||[]).push([[785],{785(e,l,n){n.d(l,{lazy:()=>s});var s=function(){return console.log("lazy")}}}]);

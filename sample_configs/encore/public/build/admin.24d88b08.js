@@ -1,0 +1,1 @@
+"use strict";(self.webpackChunkencoresample=self.webpackChunkencoresample||[]).push([[884],{248(e,n,s){var o=s(26);console.log("admin",(0,o.u)())},26(e,n,s){function o(){return"shared code that is big enough to be its own chunk? ".repeat(2)}s.d(n,{u:()=>o})}},e=>{e(248)}]);

@@ -1,0 +1,1 @@
+"use strict";(self.webpackChunkencoresample=self.webpackChunkencoresample||[]).push([[524],{28(e,n,t){var u=t(26);console.log("app",(0,u.u)()),t.e(785).then(()=>t(785)).then(function(e){return e.lazy()})},26(e,n,t){function u(){return"shared code that is big enough to be its own chunk? ".repeat(2)}t.d(n,{u:()=>u})}},e=>{e(28)}]);

@@ -1,0 +1,2 @@
+var o=()=>console.log("lazy chunk");export{o as lazy};
+//# sourceMappingURL=lazy-JJKODWXN.js.map

@@ -1,0 +1,2 @@
+var e=globalThis,r={},t={},n=e.parcelRequire5eb5;null==n&&((n=function(e){if(e in r)return r[e].exports;if(e in t){var n=t[e];delete t[e];var o={id:e,exports:{}};return r[e]=o,n.call(o.exports,o,o.exports),o.exports}var i=Error("Cannot find module '"+e+"'");throw i.code="MODULE_NOT_FOUND",i}).register=function(e,r){t[e]=r},e.parcelRequire5eb5=n),(0,n.register)("iDOP9",function(e,r){e.exports=import("fWl0h").then(()=>n("b4obB"))}),document.body.append(String(1)),n("iDOP9").then(e=>e.lazy());
+//# sourceMappingURL=parcel.907bcd39.js.map

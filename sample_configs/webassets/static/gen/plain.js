@@ -1,0 +1,3 @@
+console.log(1);
+
+console.log(2);
