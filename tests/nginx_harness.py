@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import http.client
 import os
+import re
 import socket
 import subprocess
 import time
@@ -16,6 +17,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 from nginxcache.classify import is_dotfile
+from nginxcache.render import BUILD_MANIFEST_PATTERN
 from nginxcache.nginxrun import find_nginx, private_conf
 
 HOSTILE_SERVER = """\
@@ -154,7 +156,7 @@ def check_every_file(server: Nginx, tree: Path, prefix: str, hashed: set[str], d
     for path in sorted(p for p in tree.rglob("*") if p.is_file() or p.is_symlink()):
         uri = prefix + path.relative_to(tree).as_posix()
         response = server.request(url_for(uri))
-        if uri in denied or is_dotfile(uri):
+        if uri in denied or is_dotfile(uri) or re.search(BUILD_MANIFEST_PATTERN, uri):
             assert response.status in (403, 404), f"{uri}: manifest served ({response.status})"
             assert response.body != path.read_bytes()
             checked += 1
