@@ -27,16 +27,17 @@ from nginxcache.scan import format_report
 from nginxcache.scan import scan as scan_directory
 from nginxcache.render import (
     RenderOptions,
+    Rendered,
     check_listen,
     check_name,
     default_name,
     normalise_prefix,
     normalise_root,
-    render_http,
+    render_http_part,
     render_server,
-    render_site,
+    render_site_part,
 )
-from nginxcache.validate import intended_http, intended_server, intended_site, validate
+from nginxcache.validate import intended_http, intended_keys, intended_server, intended_site, validate_rendered
 
 ONE_YEAR = 31_536_000
 ONE_DAY = 86_400
@@ -152,12 +153,12 @@ def render(
         classification, options, sources = _plan(args)
         parts, labels = _render_parts(args, classification, options, sources)
         if run_nginx_test:
-            nginx_test({role: text for role, (text, _) in parts.items()}, labels, nginx)
+            nginx_test(parts, labels, nginx)
         outputs = {"http": http_out, "server": server_out, "site": site_out}
         if not any(outputs.values()):
             _print_parts(parts, options)
             raise typer.Exit(ExitCode.OK)
-        changes = [plan(path, parts[role][0]) for role, path in outputs.items() if path is not None]
+        changes = [plan(path, parts[role]) for role, path in outputs.items() if path is not None]
         for change in changes:
             if diff and change.changed:
                 sys.stdout.write(unified_diff(change))
@@ -359,24 +360,25 @@ def _compile(pattern: str, option: str) -> re.Pattern[str]:
 
 def _render_parts(
     args: SimpleNamespace, classification: Classification, options: RenderOptions, sources: list[str]
-) -> tuple[dict[str, tuple[str, list]], dict[str, str]]:
-    parts: dict[str, tuple[str, list]] = {}
+) -> tuple[dict[str, str], dict[str, str]]:
+    parts: dict[str, tuple[Rendered | str, list]] = {}
     if args.site_out:
-        parts["site"] = (render_site(classification, options, sources), intended_site(classification, options))
+        parts["site"] = (render_site_part(classification, options, sources), intended_site(classification, options, skeleton=True))
     else:
         if options.strategy is Strategy.MAP:
-            parts["http"] = (render_http(classification, options, sources), intended_http(classification, options))
+            parts["http"] = (render_http_part(classification, options, sources), intended_http(classification, options, skeleton=True))
         parts["server"] = (render_server(classification, options, sources), intended_server(classification, options))
     labels = {
         "http": str(args.http_out or "http-level part"),
         "server": str(args.server_out or "server-level part"),
         "site": str(args.site_out),
     }
-    validate(parts, labels)
-    return parts, labels
+    validate_rendered(parts, labels, intended_keys(classification))
+    texts = {role: (r.text if isinstance(r, Rendered) else r) for role, (r, _) in parts.items()}
+    return texts, labels
 
 
-def _print_parts(parts: dict[str, tuple[str, list]], options: RenderOptions) -> None:
+def _print_parts(parts: dict[str, str], options: RenderOptions) -> None:
     banners = {
         "http": "http-level part: put inside http { }, e.g. /etc/nginx/conf.d/assets.conf",
         "server": "server-level part: put inside server { }, e.g. include snippets/assets.conf;",
@@ -384,7 +386,7 @@ def _print_parts(parts: dict[str, tuple[str, list]], options: RenderOptions) -> 
     for role in ("http", "server"):
         if role in parts:
             sys.stdout.write(f"# ===== {banners[role]} =====\n")
-            sys.stdout.write(parts[role][0])
+            sys.stdout.write(parts[role])
             if role == "http" and "server" in parts:
                 sys.stdout.write("\n")
 

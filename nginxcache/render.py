@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass
 from importlib import resources
@@ -27,6 +28,7 @@ _NAME = re.compile(r"[a-z0-9_]{1,16}")  # keeps every variable name under 46 byt
 _LISTEN_TOKEN = re.compile(r"[A-Za-z0-9_.:\[\]=/*-]+")
 _PCRE_LITERAL = re.compile(r"[A-Za-z0-9/_\x80-\U0010ffff]")
 ENTRIES_PER_CHUNK = 4096
+ENTRIES_MARKER_PREFIX = "    # nginxcache-map-entries-"
 
 
 @dataclass(frozen=True, slots=True)
@@ -212,7 +214,7 @@ def _context(classification: Classification, options: RenderOptions, sources: li
         "hashed_count": len(classification.hashed_uris),
         "map_hash_max_size": max_size,
         "map_hash_bucket_size": bucket_size,
-        "entry_chunks": map_entry_lines(classification),
+        "entries_marker": ENTRIES_MARKER_PREFIX + secrets.token_hex(16),
         "exact_locations": exact_locations(classification, hashed=options.strategy is Strategy.EXACT),
         "prefix_keys": [prefix_key(p) for p in classification.immutable_prefixes],
         "versioned_keys": versioned_keys(classification),
@@ -224,10 +226,45 @@ def _context(classification: Classification, options: RenderOptions, sources: li
     }
 
 
-def render_http(classification: Classification, options: RenderOptions, sources: list[str]) -> str:
+@dataclass(frozen=True, slots=True)
+class Rendered:
+    """A rendered part whose hashed-map entries stand apart from the rest (the skeleton).
+
+    The skeleton holds one marker comment, unforgeable (a fresh nonce per render), where
+    the entries go: validation parses the small skeleton with crossplane and checks the
+    entries, however many, with a strict line grammar (see validate.py).
+    """
+
+    skeleton: str
+    marker: str  # the marker line, without its newline
+    entries: str  # the hashed map's entry lines
+
+    @property
+    def text(self) -> str:
+        return self.skeleton.replace(self.marker + "\n", self.entries, 1)
+
+
+def _rendered(template: str, context: dict[str, object], classification: Classification) -> Rendered:
+    skeleton = environment().get_template(template).render(context)
+    marker = str(context["entries_marker"])
+    has_map = marker + "\n" in skeleton  # the exact and regex strategies have no map
+    return Rendered(skeleton, marker, "".join(map_entry_lines(classification)) if has_map else "")
+
+
+def render_http_part(classification: Classification, options: RenderOptions, sources: list[str]) -> Rendered:
     if options.strategy is not Strategy.MAP:
         raise UsageError(f"the {options.strategy.value} strategy has no http-level part: drop --http-out")
-    return environment().get_template("http.conf.j2").render(_context(classification, options, sources))
+    return _rendered("http.conf.j2", _context(classification, options, sources), classification)
+
+
+def render_site_part(classification: Classification, options: RenderOptions, sources: list[str]) -> Rendered:
+    context = _context(classification, options, sources)
+    context["server_part"] = render_server(classification, options, sources)
+    return _rendered("site.conf.j2", context, classification)
+
+
+def render_http(classification: Classification, options: RenderOptions, sources: list[str]) -> str:
+    return render_http_part(classification, options, sources).text
 
 
 def render_server(classification: Classification, options: RenderOptions, sources: list[str]) -> str:
@@ -235,6 +272,4 @@ def render_server(classification: Classification, options: RenderOptions, source
 
 
 def render_site(classification: Classification, options: RenderOptions, sources: list[str]) -> str:
-    context = _context(classification, options, sources)
-    context["server_part"] = render_server(classification, options, sources)
-    return environment().get_template("site.conf.j2").render(context)
+    return render_site_part(classification, options, sources).text

@@ -7,6 +7,7 @@ directives, with exactly these arguments (after nginx's own unescaping), and not
 
 from __future__ import annotations
 
+import re
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,6 +24,7 @@ from nginxcache.render import (
     DOTFILE_PATTERN,
     FONT_PATTERN,
     SOURCE_MAP_PATTERN,
+    Rendered,
     RenderOptions,
     exact_locations,
     map_key,
@@ -47,17 +49,25 @@ def _d(name: str, *args: str, block: list[Directive] | None = None) -> Directive
     return Directive(name, args, tuple(block) if block is not None else None)
 
 
-def intended_http(classification: Classification, options: RenderOptions) -> list[Directive]:
-    keys = [map_key(uri, uri in classification.case_sensitive_uris) for uri in classification.hashed_uris]
+MARKER = "#entries"  # stands for the hashed map's entries in a skeleton's intended structure
+
+
+def intended_keys(classification: Classification) -> list[str]:
+    """The hashed map's keys, in order, as nginx must read them."""
+    return [map_key(uri, uri in classification.case_sensitive_uris) for uri in classification.hashed_uris]
+
+
+def intended_http(classification: Classification, options: RenderOptions, *, skeleton: bool = False) -> list[Directive]:
+    """The http part; with `skeleton`, the hashed map's entries are one MARKER."""
+    keys = intended_keys(classification)
     max_size, bucket_size = sizes_for(len(keys), max((len(k.encode()) for k in keys), default=0))
     policy = options.policy
     directives = []
     if options.hash_sizes:
         directives += [_d("map_hash_max_size", str(max_size)), _d("map_hash_bucket_size", str(bucket_size))]
     prefix_entries = [_d(prefix_key(p), "1") for p in classification.immutable_prefixes]
-    directives.append(
-        _d("map", "$uri", options.hashed_var, block=[_d("default", "0"), *(_d(key, "1") for key in keys), *prefix_entries])
-    )
+    entries = [_d(MARKER)] if skeleton else [_d(key, "1") for key in keys]
+    directives.append(_d("map", "$uri", options.hashed_var, block=[_d("default", "0"), *entries, *prefix_entries]))
     selector = options.hashed_var
     if classification.versioned:
         selector = options.versioned_var
@@ -142,7 +152,7 @@ def intended_server(classification: Classification, options: RenderOptions) -> l
     return [location, _d("location", options.not_found_location, block=[_d("return", "404")])]
 
 
-def intended_site(classification: Classification, options: RenderOptions) -> list[Directive]:
+def intended_site(classification: Classification, options: RenderOptions, *, skeleton: bool = False) -> list[Directive]:
     server = _d(
         "server",
         block=[
@@ -151,15 +161,20 @@ def intended_site(classification: Classification, options: RenderOptions) -> lis
             *intended_server(classification, options),
         ],
     )
-    http = intended_http(classification, options) if options.strategy is Strategy.MAP else []
+    http = intended_http(classification, options, skeleton=skeleton) if options.strategy is Strategy.MAP else []
     return [*http, server]
 
 
-def _from_crossplane(parsed: list[dict[str, Any]]) -> list[tuple[int, Directive]]:
+def _from_crossplane(parsed: list[dict[str, Any]], marker: str | None = None) -> list[tuple[int, Directive]]:
+    """crossplane's statements as nginx reads them; comments dropped but the marker."""
     out = []
     for stmt in parsed:
+        if stmt["directive"] == "#":
+            if marker is not None and "#" + stmt.get("comment", "") == marker.strip():
+                out.append((stmt["line"], Directive(MARKER, (), None, stmt["line"])))
+            continue
         block = stmt.get("block")
-        children = tuple(d for _, d in _from_crossplane(block)) if block is not None else None
+        children = tuple(d for _, d in _from_crossplane(block, marker)) if block is not None else None
         name = nginx_unescape(stmt["directive"])
         args = tuple(nginx_unescape(a) for a in stmt["args"])
         out.append((stmt["line"], Directive(name, args, children, stmt["line"])))
@@ -198,31 +213,84 @@ def _compare_block(got: tuple[Directive, ...], want: tuple[Directive, ...], labe
         )
 
 
+def _parse_parts(texts: dict[str, str], labels: dict[str, str], comments: bool) -> dict[str, list[dict[str, Any]]]:
+    """crossplane's parse of each part, in the context nginx reads it in."""
+    with tempfile.TemporaryDirectory(prefix="nginxcache-validate-") as tmp:
+        root = Path(tmp)
+        for role, text in texts.items():
+            (root / f"{role}.conf").write_text(text, encoding="utf-8")
+        http_body = []
+        if "http" in texts:
+            http_body.append("include http.conf;")
+        if "server" in texts:
+            http_body.append("server { include server.conf; }")
+        if "site" in texts:
+            http_body.append("include site.conf;")
+        main = root / "nginx.conf"
+        main.write_text("events {}\nhttp {\n" + "\n".join(http_body) + "\n}\n", encoding="utf-8")
+        payload = crossplane.parse(str(main), check_ctx=True, check_args=True, comments=comments)
+    for error in payload["errors"]:
+        role = Path(error.get("file") or "").stem
+        raise ValidationError(
+            f"does not parse: {error['error'].split(' in ', 1)[0]}", file=labels.get(role, role), line=error.get("line")
+        )
+    return {Path(cfg["file"]).stem: cfg["parsed"] for cfg in payload["config"]}
+
+
 def validate(parts: dict[str, tuple[str, list[Directive]]], labels: dict[str, str]) -> None:
-    """Parse each rendered part with crossplane in the context nginx will read it in.
+    """Parse each rendered part whole with crossplane and compare it with the intended one.
 
     `parts` maps a role ('http', 'server' or 'site') to (text, intended directives);
     `labels` names each part in messages (the file it is going to).
     """
-    with tempfile.TemporaryDirectory(prefix="nginxcache-validate-") as tmp:
-        root = Path(tmp)
-        for role, (text, _) in parts.items():
-            (root / f"{role}.conf").write_text(text, encoding="utf-8")
-        http_body = []
-        if "http" in parts:
-            http_body.append("include http.conf;")
-        if "server" in parts:
-            http_body.append("server { include server.conf; }")
-        if "site" in parts:
-            http_body.append("include site.conf;")
-        main = root / "nginx.conf"
-        main.write_text("events {}\nhttp {\n" + "\n".join(http_body) + "\n}\n", encoding="utf-8")
-        payload = crossplane.parse(str(main), check_ctx=True, check_args=True, comments=False)
-        for error in payload["errors"]:
-            role = Path(error.get("file") or "").stem
-            raise ValidationError(
-                f"does not parse: {error['error'].split(' in ', 1)[0]}", file=labels.get(role, role), line=error.get("line")
-            )
-        by_file = {Path(cfg["file"]).stem: cfg["parsed"] for cfg in payload["config"]}
-        for role, (_, intended) in parts.items():
-            _compare(_from_crossplane(by_file.get(role, [])), intended, labels.get(role, role))
+    parsed = _parse_parts({role: text for role, (text, _) in parts.items()}, labels, comments=False)
+    for role, (_, intended) in parts.items():
+        _compare(_from_crossplane(parsed.get(role, [])), intended, labels.get(role, role))
+
+
+# One entry of the hashed map, exactly as render writes it: a complete statement on its own
+# line, whose key (a URI or a case-sensitive regex of one: never `default`, `include`,
+# `hostnames` or `volatile`) is one double-quoted token with only \\ and \" escaped.
+_KEY = r'(?:/|~\^/)(?:[^"\\\x00-\x1f\x7f]|\\["\\])*'
+_ENTRIES = re.compile(rf'(?:    "{_KEY}" 1;\n)*')
+_ENTRY_KEYS = re.compile(rf'^    "({_KEY})" 1;$', re.MULTILINE)
+
+
+def validate_rendered(
+    parts: dict[str, tuple[Rendered | str, list[Directive]]], labels: dict[str, str], keys: list[str]
+) -> None:
+    """The check used at every size: crossplane parses each part with its hashed-map entries
+    left out (a marker comment holds their place and must sit in that map), and the entries,
+    however many, must each be one complete `"KEY" 1;` line whose key nginx reads as the
+    intended one, in order. Parts given as plain text are parsed whole.
+    """
+    texts = {role: (r.skeleton if isinstance(r, Rendered) else r) for role, (r, _) in parts.items()}
+    parsed = _parse_parts(texts, labels, comments=True)
+    for role, (rendered, intended) in parts.items():
+        label = labels.get(role, role)
+        if not isinstance(rendered, Rendered):
+            _compare(_from_crossplane(parsed.get(role, [])), intended, label)
+            continue
+        places = rendered.skeleton.count(rendered.marker + "\n")
+        if places == 0 and not rendered.entries:
+            _compare(_from_crossplane(parsed.get(role, [])), intended, label)
+            continue
+        if places != 1:
+            raise ValidationError("the map entries' place is not unique", file=label)
+        _compare(_from_crossplane(parsed.get(role, []), rendered.marker), intended, label)
+        first_line = rendered.skeleton.count("\n", 0, rendered.skeleton.index(rendered.marker)) + 1
+        _check_entries(rendered.entries, keys, label, first_line)
+
+
+def _check_entries(entries: str, keys: list[str], label: str, first_line: int) -> None:
+    if not _ENTRIES.fullmatch(entries):
+        end = _ENTRIES.match(entries)
+        bad = entries.count("\n", 0, end.end() if end else 0)
+        raise ValidationError("a map entry is not one complete, quoted statement", file=label, line=first_line + bad)
+    found = _ENTRY_KEYS.findall(entries)
+    found = [nginx_unescape(key) if "\\" in key else key for key in found]
+    if found != keys:
+        index = next((i for i, (a, b) in enumerate(zip(found, keys)) if a != b), min(len(found), len(keys)))
+        want = repr(keys[index]) if index < len(keys) else "no more entries"
+        got = repr(found[index]) if index < len(found) else "no more entries"
+        raise ValidationError(f"map entry {index + 1}: expected {want}, found {got}", file=label, line=first_line + index)

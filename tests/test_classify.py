@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from nginxcache.classify import is_dotfile, NOT_LISTED, classify, explain, to_uri
+from nginxcache.classify import SERVICE_WORKERS, always_revalidated, is_dotfile, NOT_LISTED, classify, explain, to_uri
 from nginxcache.errors import UnsafeEntryError
 from nginxcache.manifests import load_manifest
 from nginxcache.model import Entry, ManifestFormat, ManifestReading
@@ -224,7 +224,10 @@ def test_classification_is_sorted_unique_and_order_independent(
     result = classify([reading(root, hashed, unhashed)], "/static/", scan_tree=False)
     assert result.hashed_uris == sorted(set(result.hashed_uris))
     # dotfiles are never served, so never hashed
-    assert set(result.hashed_uris) == {"/static/" + p for p in hashed if not is_dotfile("/static/" + p)}
+    assert set(result.hashed_uris) == {
+        "/static/" + p for p in hashed
+        if not is_dotfile("/static/" + p) and not always_revalidated("/static/" + p, SERVICE_WORKERS)
+    }
     assert set(result.evidence) == set(result.hashed_uris)
     assert result.case_sensitive_uris <= set(result.hashed_uris)
     lowered: dict[str, int] = {}
