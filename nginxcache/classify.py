@@ -8,6 +8,7 @@ URIs are in nginx's decoded `$uri` form: the served prefix plus the path as on d
 from __future__ import annotations
 
 import gzip
+from collections import Counter
 import re
 import os
 import posixpath
@@ -35,8 +36,13 @@ def to_uri(path: str, prefix: str, *, file: str, key_path: str) -> str:
     return prefix + path
 
 
+_MAYBE_SPECIAL = re.compile(r"\.(?:html?|webmanifest|js)$", re.IGNORECASE)
+
+
 def always_revalidated(uri: str, service_workers: Sequence[str]) -> str | None:
     """Why a file must revalidate whatever its name says, or None."""
+    if not _MAYBE_SPECIAL.search(uri) and not any(uri.endswith("/" + sw) for sw in service_workers):
+        return None
     name = posixpath.basename(uri)
     lower = name.lower()
     if lower.endswith((".html", ".htm")):
@@ -51,7 +57,7 @@ def always_revalidated(uri: str, service_workers: Sequence[str]) -> str | None:
 def is_dotfile(uri: str) -> bool:
     """Matches the server part's dotfile location: a segment starting with '.', but
     /.well-known/."""
-    return any(seg.startswith(".") and seg != ".well-known" for seg in uri.split("/"))
+    return "/." in uri and any(seg.startswith(".") and seg != ".well-known" for seg in uri.split("/"))
 
 
 def _tree_files(build_root: Path, prefix: str) -> Iterator[tuple[str, str]]:
@@ -168,9 +174,14 @@ def classify(
     trees = [tree for tree in trees if tree.is_dir()]
     tree_uris: list[str] | None = None
     gzip_siblings = brotli_siblings = False
-    by_lower: dict[str, set[str]] = {}
+    # Groups of names equal up to case; only names that collide are kept (a million
+    # lowercase strings are cheap, a million sets are not).
+    lowered = Counter(uri.lower() for uri in (*hashed, *unhashed))
+    by_lower: dict[str, set[str]] = {low: set() for low, n in lowered.items() if n > 1}
     for uri in (*hashed, *unhashed):
-        by_lower.setdefault(uri.lower(), set()).add(uri)
+        names = by_lower.get(uri.lower())
+        if names is not None:
+            names.add(uri)
     files: dict[str, str] = {}
     if scan_tree:
         for tree in trees:
@@ -178,10 +189,11 @@ def classify(
     # A manifest alone, away from its build, tells nothing of missing files.
     is_build_tree = bool(files) and (local_root is not None or not hashed or any(uri in files for uri in hashed))
     if files:
+        hashed_by_lower = {uri.lower(): uri for uri in hashed}  # only when a tree is read
         for uri in files:
-            names = by_lower.get(uri.lower())
-            if names is not None:
-                names.add(uri)
+            low = uri.lower()
+            if low in lowered and uri not in hashed and uri not in unhashed:
+                by_lower.setdefault(low, set()).update((uri, hashed_by_lower.get(low, uri)))
         stale = []
         for uri, path in files.items():
             if uri.endswith(".gz") and uri[:-3] in files:

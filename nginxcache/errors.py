@@ -18,6 +18,7 @@ class ExitCode(IntEnum):
     BAD_INPUT = 3  # a manifest or tree that cannot be read, parsed or trusted
     INVALID_OUTPUT = 4  # the rendered config failed its own checks or `nginx -t`
     WRITE_FAILED = 5  # the output could not be written (old file left intact)
+    UNREACHABLE = 6  # probe: BASE_URL could not be reached at all
 
 
 class NginxcacheError(Exception):

@@ -6,6 +6,7 @@ Per-asset data stays in plain tuples and lists: a manifest may hold a million en
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
@@ -87,6 +88,15 @@ class Classification:
     tree_uris: list[str] | None = None  # every file of the local tree, when it was read
 
 
+_PLAIN_KEY = re.compile(r'[^"\\\x00-\x1f\x7f\u2028\u2029\ud800-\udfff]*')
+
+
+def _json_key(part: str | int) -> str:
+    if isinstance(part, str) and _PLAIN_KEY.fullmatch(part):
+        return f'["{part}"]'  # what json.dumps gives, without its cost per entry
+    return f"[{json.dumps(part, ensure_ascii=False)}]"
+
+
 def key_path(*parts: str | int) -> str:
     """JSON key path as a user can read it: ["paths"]["admin/css/base.css"]."""
-    return "".join(f"[{json.dumps(p, ensure_ascii=False)}]" for p in parts)
+    return "".join(map(_json_key, parts))

@@ -249,9 +249,13 @@ def probe_check(check: Check, fetch: Fetch, origin: Origin) -> tuple[int, list[V
         return made, found
 
     if head.status != 200:
-        flag("HEAD", "status", f"answered {head.status}, expected 200 ({check.expect.value} file named by the manifest)", head)
+        flag("HEAD", "status", f"answered {head.status}, expected 200", head)
         return made, found
-    if len(cache_control) != 1:
+    if not cache_control:
+        expected = json.dumps(check.cache_control)
+        flag("HEAD", "cache-control-count", f"no Cache-Control header, expected {expected}" if check.expect is Expect.HASHED
+             else f"no Cache-Control header: browsers cache it for a heuristic time (expected {expected})", head)
+    elif len(cache_control) > 1:
         flag("HEAD", "cache-control-count", f"{len(cache_control)} Cache-Control headers ({_shown(cache_control)}), "
              "expected exactly one", head)
     if check.expect is Expect.HASHED:
@@ -300,7 +304,7 @@ def probe_check(check: Check, fetch: Fetch, origin: Origin) -> tuple[int, list[V
 
 def describe(exc: BaseException, timeout: float) -> str:
     if isinstance(exc, TimeoutError):
-        return f"no answer within {timeout:g} s"
+        return f"timed out after {timeout:g} s"
     if isinstance(exc, ConnectionRefusedError):
         return "connection refused"
     if isinstance(exc, socket.gaierror):

@@ -56,6 +56,11 @@ def nginx_unescape(token: str) -> str:
     return "".join(out)
 
 
+# Fast path: relative, no control characters or surrogates, no '.', '..' or empty segment.
+_SAFE_SEGMENT = r"(?!\.\.?(?:/|\Z))[^/\x00-\x1f\x7f\ud800-\udfff]+"
+_SAFE_PATH = re.compile(rf"{_SAFE_SEGMENT}(?:/{_SAFE_SEGMENT})*")
+
+
 def asset_path_problem(path: object) -> str | None:
     """Why a manifest entry cannot be an asset path relative to the served root, or None.
 
@@ -63,6 +68,8 @@ def asset_path_problem(path: object) -> str | None:
     slashes merged before a map or location sees them, so such entries could never match
     and may point outside the root. Absolute paths escape the root.
     """
+    if isinstance(path, str) and _SAFE_PATH.fullmatch(path):
+        return None
     if not isinstance(path, str):
         return f"is a {type(path).__name__}, not a string"
     if not path:

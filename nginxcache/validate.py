@@ -251,8 +251,9 @@ def validate(parts: dict[str, tuple[str, list[Directive]]], labels: dict[str, st
 # One entry of the hashed map, exactly as render writes it: a complete statement on its own
 # line, whose key (a URI or a case-sensitive regex of one: never `default`, `include`,
 # `hostnames` or `volatile`) is one double-quoted token with only \\ and \" escaped.
-_KEY = r'(?:/|~\^/)(?:[^"\\\x00-\x1f\x7f]|\\["\\])*'
-_ENTRIES = re.compile(rf'(?:    "{_KEY}" 1;\n)*')
+_KEY = r'(?:/|~\^/)(?:[^"\\\x00-\x1f\x7f]|\\["\\])*+'
+# The first line that is not an entry (possessive: no backtracking state across 80 MB).
+_NOT_AN_ENTRY = re.compile(rf'^(?!    "{_KEY}" 1;$)', re.MULTILINE)
 _ENTRY_KEYS = re.compile(rf'^    "({_KEY})" 1;$', re.MULTILINE)
 
 
@@ -283,10 +284,12 @@ def validate_rendered(
 
 
 def _check_entries(entries: str, keys: list[str], label: str, first_line: int) -> None:
-    if not _ENTRIES.fullmatch(entries):
-        end = _ENTRIES.match(entries)
-        bad = entries.count("\n", 0, end.end() if end else 0)
-        raise ValidationError("a map entry is not one complete, quoted statement", file=label, line=first_line + bad)
+    if entries and not entries.endswith("\n"):
+        raise ValidationError("the map entries do not end with a line break", file=label, line=first_line)
+    bad = _NOT_AN_ENTRY.search(entries, 0, len(entries) - 1) if entries else None
+    if bad is not None:
+        line = first_line + entries.count("\n", 0, bad.start())
+        raise ValidationError("a map entry is not one complete, quoted statement", file=label, line=line)
     found = _ENTRY_KEYS.findall(entries)
     found = [nginx_unescape(key) if "\\" in key else key for key in found]
     if found != keys:
