@@ -36,14 +36,14 @@ def to_uri(path: str, prefix: str, *, file: str, key_path: str) -> str:
     return prefix + path
 
 
-_MAYBE_SPECIAL = re.compile(r"\.(?:html?|webmanifest|js)$", re.IGNORECASE)
+_MAYBE_SPECIAL = re.compile(r"\.(?:html?|webmanifest)$", re.IGNORECASE)
 
 
 def always_revalidated(uri: str, service_workers: Sequence[str]) -> str | None:
     """Why a file must revalidate whatever its name says, or None."""
-    if not _MAYBE_SPECIAL.search(uri) and not any(uri.endswith("/" + sw) for sw in service_workers):
+    name = uri[uri.rfind("/") + 1 :]
+    if name not in service_workers and name.lower() not in WEB_MANIFESTS and not _MAYBE_SPECIAL.search(name):
         return None
-    name = posixpath.basename(uri)
     lower = name.lower()
     if lower.endswith((".html", ".htm")):
         return "an HTML page: always revalidated, it names the current build's assets"
@@ -131,6 +131,7 @@ def classify(
     manifest's own build directory stands for it. `kept`: manifests of earlier builds
     whose hashed files stay immutable while they are on disk (rolling deploys)."""
     readings, kept = list(readings), list(kept)
+    service_workers = frozenset(service_workers)
     hashed: dict[str, tuple[str, str, str]] = {}
     unhashed: dict[str, tuple[str, str, str]] = {}
     versioned: dict[tuple[str, str], tuple[str, str, str]] = {}

@@ -203,9 +203,20 @@ def environment() -> jinja2.Environment:
     return _ENV
 
 
-def _context(classification: Classification, options: RenderOptions, sources: list[str]) -> dict[str, object]:
-    longest = max((len(map_key(u, u in classification.case_sensitive_uris).encode()) for u in classification.hashed_uris), default=0)
-    max_size, bucket_size = sizes_for(len(classification.hashed_uris), longest)
+def map_hash_sizes(classification: Classification) -> tuple[int, int]:
+    """(map_hash_max_size, map_hash_bucket_size) for the hashed map's keys."""
+    case_sensitive = classification.case_sensitive_uris
+    if case_sensitive:
+        longest = max((len(map_key(u, u in case_sensitive).encode()) for u in classification.hashed_uris), default=0)
+    else:
+        longest = max(map(len, map(str.encode, classification.hashed_uris)), default=0)
+    return sizes_for(len(classification.hashed_uris), longest)
+
+
+def _context(
+    classification: Classification, options: RenderOptions, sources: list[str], *, with_map: bool = True
+) -> dict[str, object]:
+    max_size, bucket_size = map_hash_sizes(classification) if with_map else (0, 0)
     return {
         "version": __version__,
         "o": options,
@@ -268,7 +279,8 @@ def render_http(classification: Classification, options: RenderOptions, sources:
 
 
 def render_server(classification: Classification, options: RenderOptions, sources: list[str]) -> str:
-    return environment().get_template("server.conf.j2").render(_context(classification, options, sources))
+    context = _context(classification, options, sources, with_map=False)
+    return environment().get_template("server.conf.j2").render(context)
 
 
 def render_site(classification: Classification, options: RenderOptions, sources: list[str]) -> str:

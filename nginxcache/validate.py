@@ -16,7 +16,6 @@ from typing import Any
 import crossplane
 
 from nginxcache.errors import ValidationError
-from nginxcache.maphash import sizes_for
 from nginxcache.model import Classification, Strategy
 from nginxcache.quoting import nginx_unescape
 from nginxcache.render import (
@@ -27,6 +26,7 @@ from nginxcache.render import (
     Rendered,
     RenderOptions,
     exact_locations,
+    map_hash_sizes,
     map_key,
     prefix_key,
     versioned_keys,
@@ -59,8 +59,8 @@ def intended_keys(classification: Classification) -> list[str]:
 
 def intended_http(classification: Classification, options: RenderOptions, *, skeleton: bool = False) -> list[Directive]:
     """The http part; with `skeleton`, the hashed map's entries are one MARKER."""
-    keys = intended_keys(classification)
-    max_size, bucket_size = sizes_for(len(keys), max((len(k.encode()) for k in keys), default=0))
+    keys = [] if skeleton else intended_keys(classification)
+    max_size, bucket_size = map_hash_sizes(classification)
     policy = options.policy
     directives = []
     if options.hash_sizes:

@@ -35,8 +35,9 @@ def read(data: Any, file: Path) -> ManifestReading:
     paths = expect_object(manifest.get("paths"), file, "paths")
     hashed: list[Entry] = []
     unhashed: list[tuple[Entry, str]] = []
+    in_paths = key_path("paths")
     for original, hashed_name in paths.items():
-        where = key_path("paths", original)
+        where = in_paths + key_path(original)
         check_asset_path(original, file=name, key_path=where)
         check_asset_path(expect_string(hashed_name, file, "paths", original), file=name, key_path=where)
         if hashed_name == original:

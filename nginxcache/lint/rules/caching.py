@@ -1,0 +1,228 @@
+"""Rules about how long files are cached: long-lived caching on files that change in place
+(NC101), hashed files left without it (NC102), pages that must revalidate (NC106), and
+fallbacks inside immutable locations (NC107)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from nginxcache.lint.context import LintContext, page_kind
+from nginxcache.lint.findings import Severity
+from nginxcache.lint.rules.registry import Hit, rule
+from nginxcache.lint.semantics import (
+    blocks_of,
+    caching_at,
+    describe_uris,
+    find_location,
+    is_prefix,
+    is_regex,
+    location_spec,
+    nearest_all,
+    serving_problem,
+)
+from nginxcache.lint.tree import Node
+
+# Plain (unhashed) names a regex location could catch: common asset folders and types.
+SAMPLE_DIRS = ("/", "/static/", "/assets/", "/css/", "/js/", "/img/", "/images/", "/fonts/", "/media/",
+               "/build/", "/dist/", "/public/", "/static/css/", "/static/js/", "/static/img/")
+SAMPLE_NAMES = ("app", "logo")
+SAMPLE_EXTENSIONS = ("css", "js", "mjs", "png", "jpg", "jpeg", "gif", "svg", "ico", "webp", "avif", "woff",
+                     "woff2", "ttf", "otf", "eot", "json", "map", "txt", "xml", "pdf", "mp4", "webm", "wasm")
+PAGE_SAMPLES = ("/index.html", "/sw.js", "/service-worker.js", "/manifest.webmanifest", "/site.webmanifest")
+
+
+def sample_uris(server: Node) -> list[str]:
+    """Unhashed file names below every prefix the server names, with every extension a regex
+    location of it mentions."""
+    dirs = set(SAMPLE_DIRS)
+    extensions = set(SAMPLE_EXTENSIONS)
+    for block in blocks_of(server):
+        if is_prefix(block):
+            pattern = location_spec(block)[1]
+            if pattern.startswith("/"):
+                dirs.add(pattern if pattern.endswith("/") else pattern + "/")
+        elif is_regex(block):
+            extensions.update(token.lower() for token in re.findall(r"[A-Za-z0-9]{2,6}", location_spec(block)[1]))
+    return sorted(d + name + "." + ext for d in dirs for name in SAMPLE_NAMES for ext in extensions)
+
+
+def _where(target: Node) -> str:
+    return target.show() if not target.is_root else f"the {target.name}-level file"
+
+
+@rule("NC101", Severity.ERROR, "long-lived caching reaches files that are not content-hashed")
+def long_lived_unhashed(ctx: LintContext) -> Iterator[Hit]:
+    if ctx.served is not None:
+        groups: dict[Node, list[str]] = {}
+        for placed in ctx.placements:
+            if not placed.hashed and page_kind(placed.uri) is None and placed.caching.long_lived:
+                groups.setdefault(placed.target, []).append(placed.uri)
+        for target, uris in groups.items():
+            caching = caching_at(target, ctx.evaluator, uris[0])
+            yield Hit(
+                target,
+                f"{_where(target)} gives long-lived caching ({caching.describe(target)}) to {len(uris)} file(s) that "
+                f"are not content-hashed {ctx.served.source}: {describe_uris(uris)}; after a deploy users keep the old "
+                "content (revalidate them: Cache-Control no-cache, or let nginxcache render this location)",
+            )
+        return
+    for server in ctx.servers:
+        groups = {}
+        for uri in sample_uris(server):
+            if page_kind(uri) is not None:
+                continue
+            target = find_location(server, uri)
+            if not is_regex(target) or serving_problem(target) is not None:
+                continue
+            if caching_at(target, ctx.evaluator, uri).long_lived:
+                groups.setdefault(target, []).append(uri)
+        for target, uris in groups.items():
+            caching = caching_at(target, ctx.evaluator, uris[0])
+            yield Hit(
+                target,
+                f"{_where(target)} gives long-lived caching ({caching.describe(target)}) by file type, but its "
+                f"pattern does not require a content hash: plain names such as {describe_uris(uris, 2)} keep stale "
+                "content for that long after a deploy (match only hashed names, or pass --manifest/--root to "
+                "check the real files)",
+            )
+
+
+@rule("NC102", Severity.WARNING, "content-hashed files without long-lived caching (a missed win)")
+def hashed_not_long_lived(ctx: LintContext) -> Iterator[Hit]:
+    if ctx.served is None:
+        return
+    groups: dict[Node, list[str]] = {}
+    for placed in ctx.placements:
+        if placed.hashed and placed.caching.short_lived:
+            groups.setdefault(placed.target, []).append(placed.uri)
+    for target, uris in groups.items():
+        caching = caching_at(target, ctx.evaluator, uris[0])
+        yield Hit(
+            target,
+            f"{_where(target)} serves {len(uris)} content-hashed file(s) {ctx.served.source} with "
+            f"{caching.describe(target)}: {describe_uris(uris)}; their names change with their content, so they "
+            'could be cached a year ("public, max-age=31536000, immutable")',
+        )
+
+
+def _fallback_targets(server: Node) -> set[str]:
+    """HTML pages the server falls back to (try_files' last URI, error_page targets)."""
+    found = set()
+    for block in blocks_of(server):
+        for directive in block.children("try_files", "error_page"):
+            target = directive.args[-1] if directive.args else ""
+            path = target.split("?", 1)[0]
+            if path.startswith("/") and "$" not in path and path.lower().endswith((".html", ".htm")):
+                found.add(path)
+    return found
+
+
+def _names_page(target: Node, uri: str) -> bool:
+    """The location is written for this page: `= /index.html`, `~ \\.html$`, `= /sw.js`."""
+    if target.name != "location" or target.is_root:
+        return False
+    modifier, pattern = location_spec(target)
+    if modifier == "=":
+        return pattern == uri
+    if modifier not in ("~", "~*"):
+        return False
+    text = pattern.lower()
+    if uri.endswith((".html", ".htm")):
+        return "htm" in text
+    if uri.endswith(".webmanifest"):
+        return "webmanifest" in text
+    return "sw" in text or "worker" in text
+
+
+@rule("NC106", Severity.WARNING, "HTML, service worker or web manifest cached heuristically or long")
+def pages_revalidate(ctx: LintContext) -> Iterator[Hit]:
+    heuristic: dict[Node, set[str]] = {}
+    long_lived: dict[Node, set[str]] = {}
+    for placed in ctx.placements:
+        if page_kind(placed.uri) is None:
+            continue
+        if placed.caching.long_lived:
+            long_lived.setdefault(placed.target, set()).add(placed.uri)
+        elif not placed.caching.explicit:
+            heuristic.setdefault(placed.target, set()).add(placed.uri)
+    for server in ctx.servers:
+        fallbacks = _fallback_targets(server)
+        for uri in (*PAGE_SAMPLES, *sorted(fallbacks)):
+            target = find_location(server, uri)
+            if serving_problem(target) is not None:
+                continue
+            named = _names_page(target, uri) or uri in fallbacks
+            caching = caching_at(target, ctx.evaluator, uri)
+            if caching.long_lived and (named or uri == "/index.html"):
+                long_lived.setdefault(target, set()).add(uri)
+            elif named and not caching.explicit:
+                heuristic.setdefault(target, set()).add(uri)
+    for target, uris in long_lived.items():
+        caching = caching_at(target, ctx.evaluator, sorted(uris)[0])
+        yield Hit(
+            target,
+            f"{_where(target)} caches {describe_uris(uris)} long ({caching.describe(target)}): "
+            f"{page_kind(sorted(uris)[0])}; use Cache-Control no-cache (with ETag/Last-Modified)",
+        )
+    for target, uris in heuristic.items():
+        yield Hit(
+            target,
+            f"{_where(target)} serves {describe_uris(uris)} without Cache-Control or Expires: browsers then cache "
+            f"it heuristically (a share of its age) and show a stale page after a deploy; "
+            f'{page_kind(sorted(uris)[0])}: add_header Cache-Control "no-cache"',
+        )
+
+
+@rule("NC107", Severity.ERROR, "fallback (try_files ... /index.html, error_page 404 =200) in an immutable location")
+def fallback_in_immutable(ctx: LintContext) -> Iterator[Hit]:
+    reported: set[Node] = set()
+    for server in ctx.servers:
+        for block in blocks_of(server):
+            if serving_problem(block) is not None:
+                continue
+            caching = caching_at(block, ctx.evaluator)
+            if not caching.long_lived:
+                continue
+            cached = f"{_where(block)} caches long ({caching.describe(block)})"
+            for directive in block.children("try_files"):
+                fallback = _try_files_fallback(ctx, server, directive)
+                if fallback and directive not in reported:
+                    reported.add(directive)
+                    yield Hit(
+                        directive,
+                        f"try_files falls back to {fallback} where {cached}: a missing or mistyped hashed file "
+                        "answers 200 with that page, which browsers and CDNs keep under the asset's URL; end with =404",
+                    )
+            for directive in nearest_all(block, "error_page"):
+                if directive in reported or not _error_page_answers_200(directive.args):
+                    continue
+                reported.add(directive)
+                yield Hit(
+                    directive,
+                    f"error_page {' '.join(directive.args)} applies where {cached}: a missing hashed file answers 200 "
+                    f"with {directive.args[-1]}, which browsers and CDNs keep under the asset's URL; let it be a 404",
+                )
+
+
+def _try_files_fallback(ctx: LintContext, server: Node, directive: Node) -> str | None:
+    args = directive.args
+    if len(args) < 2:
+        return None
+    literal = [arg for arg in args[:-1] if "$" not in arg]
+    if literal:
+        return f"the file {literal[0]} (served from this location)"
+    last = args[-1]
+    if last.startswith("="):
+        return None
+    if last.startswith("@"):
+        for block in blocks_of(server):
+            if block.name == "location" and location_spec(block) == ("@", last):
+                return last if caching_at(block, ctx.evaluator).long_lived else None
+        return None
+    return last
+
+
+def _error_page_answers_200(args: tuple[str, ...]) -> bool:
+    codes = [arg for arg in args if arg.isdigit()]
+    return "404" in codes and any(arg in ("=", "=200") for arg in args)

@@ -1,0 +1,99 @@
+"""Rules about response headers: two Cache-Control sources (NC103), `always` on a long-lived
+Cache-Control (NC104), add_header lines that silently drop the enclosing block's (NC105)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from nginxcache.lint.context import LintContext
+from nginxcache.lint.findings import Severity
+from nginxcache.lint.rules.registry import Hit, rule
+from nginxcache.lint.semantics import (
+    cache_control_long_lived,
+    caching_at,
+    chain,
+    effective_headers,
+    _inherit_mode,
+)
+from nginxcache.lint.tree import Node
+
+
+def _here(node: Node, block: Node) -> str:
+    """Where a directive comes from, seen from `block`."""
+    if node.parent is block:
+        return f"line {node.line}" if node.file == block.file else node.where
+    owner = node.parent
+    inherited = f"inherited from {owner.show() if owner is not None and not owner.is_root else 'the enclosing file'}"
+    return f"{'line ' + str(node.line) if node.file == block.file else node.where}, {inherited}"
+
+
+@rule("NC103", Severity.ERROR, "two Cache-Control headers for one location (expires plus add_header Cache-Control)")
+def two_cache_controls(ctx: LintContext) -> Iterator[Hit]:
+    seen: set[tuple[Node, ...]] = set()
+    for block in ctx.blocks():
+        caching = caching_at(block, ctx.evaluator)
+        headers = [node for node, _ in caching.cache_controls]
+        sources: list[Node] = []
+        if caching.expires is not None and caching.expires_sends and headers:
+            sources = [caching.expires, *headers]
+        elif len(headers) >= 2:
+            sources = headers
+        if not sources or not any(node.parent is block for node in sources):
+            continue  # none of it is set here: reported where it is
+        key = tuple(sources)
+        if key in seen:
+            continue
+        seen.add(key)
+        own_headers = [node for node in headers if node.parent is block]
+        at = own_headers[1] if len(own_headers) >= 2 and caching.expires not in sources else (
+            own_headers[0] if own_headers else sources[0]
+        )
+        listed = "; ".join(f"{node.show()} ({_here(node, block)})" for node in sources)
+        yield Hit(
+            at,
+            f"{block.show()} sends {len(sources)} Cache-Control headers: {listed}; caches disagree on which wins "
+            "(use expires off; with one add_header Cache-Control, or expires alone)",
+        )
+
+
+@rule("NC104", Severity.ERROR, "`always` on a long-lived Cache-Control header")
+def always_long_lived(ctx: LintContext) -> Iterator[Hit]:
+    for node in ctx.tree.walk():
+        if node.name != "add_header" or len(node.args) != 3 or node.args[2] != "always":
+            continue
+        if node.args[0].lower() != "cache-control":
+            continue
+        values = ctx.evaluator.possible(node.args[1])
+        if values and any(cache_control_long_lived(value) for value in values):
+            yield Hit(
+                node,
+                f'add_header Cache-Control "{node.args[1]}" always also puts long-lived caching on 404s and errors: '
+                "a CDN or browser keeps the error for that long; drop `always`",
+            )
+
+
+@rule("NC105", Severity.WARNING, "add_header in a block silently drops the enclosing block's add_header lines")
+def dropped_headers(ctx: LintContext) -> Iterator[Hit]:
+    for block in ctx.blocks():
+        own = block.children("add_header")
+        if not own:
+            continue
+        blocks = chain(block)
+        if len(blocks) < 2 or _inherit_mode(blocks) == "merge":
+            continue
+        outer = effective_headers(blocks[1])
+        names_here = {node.args[0].lower() for node in own if node.args}
+        dropped: dict[str, Node] = {}
+        for node in outer:
+            if node.args and node.args[0].lower() not in names_here:
+                dropped.setdefault(node.args[0].lower(), node)
+        if not dropped:
+            continue
+        owner = next(iter(dropped.values())).parent
+        owner_name = owner.show() if owner is not None and not owner.is_root else "the enclosing file"
+        listed = ", ".join(f"{node.args[0]} ({_here(node, block)})" for node in dropped.values())
+        yield Hit(
+            own[0],
+            f"add_header in {block.show()} drops the add_header lines of {owner_name}: {listed} are not sent "
+            "here; repeat them in this block (or include one shared snippet in both)",
+        )

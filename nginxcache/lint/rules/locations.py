@@ -1,0 +1,148 @@
+"""Rules about location matching: alias traversal (NC111) and regex cache locations that
+take over prefix locations not marked ^~ (NC112)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from nginxcache.lint.context import LintContext
+from nginxcache.lint.findings import Severity
+from nginxcache.lint.rules.caching import sample_uris
+from nginxcache.lint.rules.registry import Hit, rule
+from nginxcache.lint.semantics import (
+    PASS_DIRECTIVES,
+    blocks_of,
+    find_location,
+    is_regex,
+    location_spec,
+    nginx_regex,
+)
+from nginxcache.lint.tree import Node
+
+_CAPTURE_REFERENCE = re.compile(r"\$(?:\{(\d)\}|(\d))")
+_TRAVERSAL_PROBES = ("..", "../", "../etc/passwd", ".", "..%2f")
+
+
+@rule("NC111", Severity.ERROR, "alias traversal: location without trailing slash, alias with one")
+def alias_traversal(ctx: LintContext) -> Iterator[Hit]:
+    for node in ctx.tree.walk():
+        if node.name != "alias" or not node.args or node.parent is None or node.parent.name != "location":
+            continue
+        location = node.parent
+        if location.is_root:
+            continue
+        modifier, pattern = location_spec(location)
+        alias = node.args[0]
+        if modifier in ("", "^~"):
+            if not pattern.endswith("/"):
+                example = pattern + "../" if alias.endswith("/") else pattern + "_private/"
+                reaches = "the parent directory" if alias.endswith("/") else "sibling directories"
+                yield Hit(
+                    node,
+                    f"alias {alias} in location {pattern} (no trailing slash): {example} reaches {reaches} of "
+                    f"{alias.rstrip('/') or '/'}; end both with a slash (location {pattern}/ {{ alias "
+                    f"{alias.rstrip('/')}/; }})",
+                )
+        elif modifier in ("~", "~*"):
+            problem = _regex_alias_problem(pattern, alias)
+            if problem:
+                yield Hit(node, f"alias {alias} in location {modifier} {pattern}: {problem}")
+
+
+def _regex_alias_problem(pattern: str, alias: str) -> str | None:
+    """gixy's check for regex locations: a capture reaching the alias where a '/' does not
+    separate it, or that can hold '..'."""
+    groups = _capture_groups(pattern)
+    for found in _CAPTURE_REFERENCE.finditer(alias):
+        number = int(found.group(1) or found.group(2))
+        before = alias[: found.start()]
+        if number == 0 or number > len(groups):
+            continue
+        start, body = groups[number - 1]
+        slash_before = start > 0 and pattern[start - 1] == "/"
+        compiled = nginx_regex(body)
+        dots = compiled is None or any(compiled.fullmatch(probe) for probe in _TRAVERSAL_PROBES)
+        if not before:
+            return f"the alias starts with capture ${number}: a request picks any path on disk"
+        if not slash_before:
+            if not before.endswith("/"):
+                return f"${number} is not separated by '/' in the location nor in the alias: it reaches sibling paths of {before}"
+            if dots:
+                return f"${number} can hold '..' (no '/' before it in the location): it climbs out of {before}"
+        elif not before.endswith("/") and (compiled is None or compiled.fullmatch("x")):
+            return f"${number} follows '/' in the location but not in the alias: it reaches sibling paths of {before}"
+    return None
+
+
+def _capture_groups(pattern: str) -> list[tuple[int, str]]:
+    """(offset of '(', body) for each capturing group, in order."""
+    groups: list[tuple[int, str]] = []
+    stack: list[tuple[int, bool]] = []
+    i = 0
+    in_class = False
+    while i < len(pattern):
+        char = pattern[i]
+        if char == "\\":
+            i += 2
+            continue
+        if in_class:
+            in_class = char != "]"
+        elif char == "[":
+            in_class = True
+        elif char == "(":
+            capturing = not pattern.startswith("(?", i) or pattern.startswith(("(?<", "(?P<", "(?'"), i) and not pattern.startswith(("(?<=", "(?<!"), i)
+            if capturing:
+                groups.append((i, ""))
+            stack.append((len(groups) - 1 if capturing else -1, capturing))
+        elif char == ")" and stack:
+            index, capturing = stack.pop()
+            if capturing:
+                start = groups[index][0]
+                body = pattern[start + 1 : i]
+                body = re.sub(r"^\?(?:P?<[^>]*>|'[^']*')", "", body)
+                groups[index] = (start, body)
+        i += 1
+    return groups
+
+
+CACHE_DIRECTIVES = ("expires", "add_header", "etag", "gzip_static", "brotli_static", "open_file_cache")
+# A prefix location that does something to its files (so losing them to a regex matters).
+_DOES_SOMETHING = ("alias", "root", "expires", "add_header", "return", "try_files", "deny", "internal",
+                   "gzip_static", "autoindex", *PASS_DIRECTIVES)
+
+
+def _is_cache_location(node: Node) -> bool:
+    for child in node.children("expires", "add_header"):
+        if child.name == "expires" or (child.args and child.args[0].lower() in ("cache-control", "expires")):
+            return True
+    return False
+
+
+@rule("NC112", Severity.WARNING, "a regex cache location takes over a prefix location not marked ^~")
+def regex_takes_over(ctx: LintContext) -> Iterator[Hit]:
+    for server in ctx.servers:
+        samples = sample_uris(server)
+        for block in blocks_of(server):
+            if block.name != "location" or block.is_root:
+                continue
+            modifier, pattern = location_spec(block)
+            if modifier != "" or pattern in ("", "/") or not block.children(*_DOES_SOMETHING):
+                continue
+            base = pattern if pattern.endswith("/") else pattern + "/"
+            probes = [base + sample.rsplit("/", 1)[1] for sample in samples] + [base + "sub/app.css"]
+            taken: dict[Node, str] = {}
+            for uri in probes:
+                target = find_location(server, uri)
+                if target is block or not is_regex(target) or not _is_cache_location(target):
+                    continue
+                if block in target.ancestors():
+                    continue  # nested inside this prefix: intended
+                taken.setdefault(target, uri)
+            for target, uri in taken.items():
+                yield Hit(
+                    block,
+                    f"location {pattern} is not marked ^~, so {target.show()} (line {target.line}) takes over "
+                    f"requests below it such as {uri}: they get that location's caching and root instead of this "
+                    f"one's; write location ^~ {pattern}",
+                )

@@ -1,0 +1,630 @@
+"""What nginx does at request time with a parsed tree: which location serves a URI, what a
+block inherits, which Cache-Control `expires` and `add_header` send, what a map yields.
+
+Each function mirrors the nginx source it names, so a rule can ask "what does this file
+get?" instead of pattern-matching directives.
+"""
+
+from __future__ import annotations
+
+import itertools
+import posixpath
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+
+from nginxcache.lint.tree import ConfigTree, Node
+
+ONE_DAY = 86_400
+EXPIRES_MAX = 315_360_000  # `expires max`: Cache-Control max-age=315360000
+_NGX_MAX_INT = 2**63 - 1
+PASS_DIRECTIVES = frozenset({"proxy_pass", "fastcgi_pass", "uwsgi_pass", "scgi_pass", "grpc_pass", "memcached_pass"})
+# Blocks that hold a location configuration, innermost to outermost.
+_INHERITING = frozenset({"location", "if", "limit_except", "server", "http"})
+_VARIABLE = re.compile(r"\$(?:\{([A-Za-z0-9_]+)\}|([A-Za-z0-9_]+))")
+_MAX_COMBINATIONS = 256
+
+# ---------------------------------------------------------------------------------------------
+# Locations (ngx_http_core_module: ngx_http_core_location, ngx_http_core_find_location)
+
+
+def location_spec(node: Node) -> tuple[str, str]:
+    """(modifier, pattern): '=', '^~', '~', '~*', '@' or '' for a plain prefix."""
+    if len(node.args) >= 2:
+        return node.args[0], node.args[1]
+    name = node.args[0] if node.args else ""
+    if name.startswith("@"):
+        return "@", name
+    for modifier in ("=", "^~", "~*", "~"):
+        if name.startswith(modifier) and len(name) > len(modifier):
+            return modifier, name[len(modifier) :]
+    return "", name
+
+
+def is_regex(node: Node) -> bool:
+    return node.name == "location" and not node.is_root and location_spec(node)[0] in ("~", "~*")
+
+
+def is_prefix(node: Node) -> bool:
+    return node.name == "location" and not node.is_root and location_spec(node)[0] in ("", "^~")
+
+
+_REGEX_CACHE: dict[tuple[str, bool], re.Pattern[str] | None] = {}
+
+
+def nginx_regex(pattern: str, caseless: bool = False) -> re.Pattern[str] | None:
+    """A PCRE pattern as Python's re understands it, or None when it cannot be compiled."""
+    key = (pattern, caseless)
+    if key not in _REGEX_CACHE:
+        converted = re.sub(r"\(\?<([A-Za-z_]\w*)>", r"(?P<\1>", pattern)
+        converted = re.sub(r"\(\?'([A-Za-z_]\w*)'", r"(?P<\1>", converted)
+        try:
+            _REGEX_CACHE[key] = re.compile(converted, re.IGNORECASE if caseless else 0)
+        except (re.error, RecursionError, OverflowError):
+            _REGEX_CACHE[key] = None
+    return _REGEX_CACHE[key]
+
+
+def location_regex(node: Node) -> re.Pattern[str] | None:
+    modifier, pattern = location_spec(node)
+    return nginx_regex(pattern, modifier == "~*")
+
+
+def find_location(server: Node, uri: str) -> Node:
+    """The location nginx picks for `uri` in this server (the server itself when none
+    matches): exact, then the longest prefix and the locations nested in it, then the
+    regexes in order unless that prefix is `^~`."""
+    found, _ = _find(server, uri)
+    return found if found is not None else server
+
+
+def _find(block: Node, uri: str) -> tuple[Node | None, bool]:
+    exact: list[Node] = []
+    prefix: list[tuple[Node, str, bool]] = []
+    regex: list[Node] = []
+    for location in block.children("location"):
+        if location.block is None:
+            continue
+        modifier, pattern = location_spec(location)
+        if modifier == "=":
+            if pattern == uri:
+                exact.append(location)
+        elif modifier in ("", "^~"):
+            if uri.startswith(pattern):
+                prefix.append((location, pattern, modifier == "^~"))
+        elif modifier in ("~", "~*"):
+            regex.append(location)
+    if exact:
+        return exact[0], True
+    result: Node | None = None
+    noregex = False
+    if prefix:
+        best, _, noregex = max(prefix, key=lambda item: len(item[1]))
+        result = best
+        nested, done = _find(best, uri)
+        if nested is not None:
+            result = nested
+        if done:
+            return result, True
+    if not noregex:
+        for location in regex:
+            compiled = location_regex(location)
+            if compiled is not None and compiled.search(uri):
+                nested, _ = _find(location, uri)
+                return (nested if nested is not None else location), True
+    return result, False
+
+
+def servers(tree: ConfigTree) -> list[Node]:
+    """Every http server { } (a file read in server context counts as one)."""
+    found = []
+    for node in tree.walk():
+        if node.name != "server" or node.block is None:
+            continue
+        if node.is_root or (node.parent is not None and node.parent.name == "http"):
+            found.append(node)
+    return found
+
+
+def enclosing_server(node: Node) -> Node | None:
+    for candidate in (node, *node.ancestors()):
+        if candidate.name == "server" and candidate.block is not None:
+            return candidate
+    return None
+
+
+def blocks_of(server: Node) -> Iterator[Node]:
+    """The server and every location in it, nested ones too."""
+    yield server
+    for node in server.walk():
+        if node.name == "location" and node.block is not None:
+            yield node
+
+
+# ---------------------------------------------------------------------------------------------
+# Inheritance (the merge_loc_conf functions: an inner block inherits what it does not set)
+
+
+def chain(node: Node) -> list[Node]:
+    """The block and the blocks it inherits from, innermost first, up to http."""
+    blocks = [node]
+    for ancestor in node.ancestors():
+        if ancestor.name in _INHERITING:
+            blocks.append(ancestor)
+        if ancestor.name == "http":
+            break
+    return blocks
+
+
+def nearest(block: Node, *names: str) -> Node | None:
+    """The directive in effect in `block`: its own, else the nearest enclosing block's."""
+    for candidate in chain(block):
+        own = candidate.children(*names)
+        if own:
+            return own[0]
+    return None
+
+
+def nearest_all(block: Node, *names: str) -> list[Node]:
+    """All such directives of the innermost block that has any (add_header, error_page...)."""
+    for candidate in chain(block):
+        own = candidate.children(*names)
+        if own:
+            return own
+    return []
+
+
+def effective_headers(block: Node) -> list[Node]:
+    """The add_header lines nginx applies in `block`: the innermost block's that has any
+    (a block with add_header drops all of the enclosing ones), unless add_header_inherit
+    merge (nginx >= 1.29.3)."""
+    blocks = chain(block)
+    for index, candidate in enumerate(blocks):
+        own = candidate.children("add_header")
+        if own:
+            if _inherit_mode(blocks[index:]) == "merge" and index + 1 < len(blocks):
+                return own + effective_headers(blocks[index + 1])
+            return own
+    return []
+
+
+def _inherit_mode(blocks: list[Node]) -> str:
+    for candidate in blocks:
+        own = candidate.children("add_header_inherit")
+        if own and own[0].args:
+            return own[0].args[0].lower()
+    return "on"
+
+
+def serving_problem(target: Node) -> str | None:
+    """Why nginx does not answer with a static file in this block, or None when it does."""
+    if target.name == "location":
+        for child in target.children():
+            if child.name in PASS_DIRECTIVES:
+                return f"it is passed upstream ({child.name})"
+            if child.name == "return":
+                return "it returns"
+            if child.name == "internal":
+                return "it is internal"
+    server = enclosing_server(target)
+    if server is not None and server.children("return"):
+        return "the server returns for every request"
+    rules = nearest_all(target, "allow", "deny")
+    if any(rule.name == "deny" and rule.args == ("all",) for rule in rules):
+        return "access is denied (deny all)"
+    return None
+
+
+# ---------------------------------------------------------------------------------------------
+# expires (ngx_http_headers_filter_module: ngx_http_parse_expires, core ngx_parse_time)
+
+
+@dataclass(frozen=True, slots=True)
+class Expires:
+    kind: str  # off, epoch, max, access, modified, daily
+    seconds: int = 0
+
+    @property
+    def sends(self) -> bool:
+        return self.kind != "off"
+
+    @property
+    def long_lived(self) -> bool:
+        return self.kind == "max" or (self.kind in ("access", "modified") and self.seconds >= ONE_DAY)
+
+    def cache_control(self) -> str | None:
+        """The Cache-Control nginx sends for a fresh response (modified: at best)."""
+        if self.kind == "off":
+            return None
+        if self.kind == "max":
+            return f"max-age={EXPIRES_MAX}"
+        if self.kind == "epoch" or self.seconds < 0:
+            return "no-cache"
+        return f"max-age={self.seconds}"
+
+
+def parse_time(text: str) -> int | None:
+    """ngx_parse_time(is_sec=1): '1y2M3w4d5h6m7s', each unit once and in this order."""
+    order = {"y": 1, "M": 2, "w": 3, "d": 4, "h": 5, "m": 6, "s": 7, " ": 9}
+    scales = {"y": 31_536_000, "M": 2_592_000, "w": 604_800, "d": 86_400, "h": 3_600, "m": 60, "s": 1, " ": 1}
+    step = 0
+    value = total = 0
+    valid = False
+    i = 0
+    while i < len(text):
+        char = text[i]
+        i += 1
+        if "0" <= char <= "9":
+            value = value * 10 + int(char)
+            if value > _NGX_MAX_INT:
+                return None
+            valid = True
+            continue
+        if char == "m" and i < len(text) and text[i] == "s":
+            return None  # milliseconds: not for seconds values
+        if char not in order:
+            return None
+        if step >= (order["s"] if char == " " else order[char]):
+            return None
+        step = order[char]
+        if value > _NGX_MAX_INT // scales[char]:
+            return None
+        value *= scales[char]
+        if total > _NGX_MAX_INT - value:
+            return None
+        total += value
+        value = 0
+        while i < len(text) and text[i] == " ":
+            i += 1
+    if not valid or total > _NGX_MAX_INT - value:
+        return None
+    return total + value
+
+
+def parse_expires(value: str, *, modified: bool = False) -> Expires | str:
+    """An `expires` time as nginx reads it, or nginx's complaint about it."""
+    if not modified:
+        if value in ("epoch", "max", "off"):
+            return Expires(value)
+    kind = "modified" if modified else "access"
+    minus = False
+    if value.startswith("@"):
+        if modified:
+            return 'daily time cannot be used with "modified" parameter'
+        value, kind = value[1:], "daily"
+    elif value.startswith("+"):
+        value = value[1:]
+    elif value.startswith("-"):
+        value, minus = value[1:], True
+    seconds = parse_time(value)
+    if seconds is None:
+        return "invalid value"
+    if kind == "daily" and seconds > ONE_DAY:
+        return "daily time value must be less than 24 hours"
+    return Expires(kind, -seconds if minus else seconds)
+
+
+def expires_problem(args: tuple[str, ...]) -> str | None:
+    """What nginx says about a literal `expires` directive, or None when it accepts it."""
+    if len(args) == 2 and args[0] != "modified":
+        return "invalid value"
+    value = args[-1] if args else ""
+    if "$" in value:
+        return None
+    parsed = parse_expires(value, modified=len(args) == 2)
+    return parsed if isinstance(parsed, str) else None
+
+
+# ---------------------------------------------------------------------------------------------
+# Cache-Control values
+
+
+def cache_control_long_lived(value: str) -> bool:
+    """Cached for a day or more without revalidation: immutable, or max-age >= 1 day."""
+    parts = [part.strip().lower() for part in value.split(",")]
+    if any(part in ("no-store", "no-cache") or part.startswith("no-cache=") for part in parts):
+        return False
+    if "immutable" in parts:
+        return True
+    for part in parts:
+        found = re.fullmatch(r'(?:s-)?max-age\s*=\s*"?(\d+)"?', part)
+        if found and int(found.group(1)) >= ONE_DAY:
+            return True
+    return False
+
+
+# ---------------------------------------------------------------------------------------------
+# Maps and variables (ngx_http_map_module)
+
+
+@dataclass(eq=False)
+class MapEntry:
+    key: str
+    value: str
+    node: Node
+    regex: re.Pattern[str] | None = None
+    is_regex: bool = False
+
+
+@dataclass(eq=False)
+class MapDef:
+    node: Node
+    source: str
+    variable: str
+    entries: list[MapEntry] = field(default_factory=list)
+    default: MapEntry | None = None
+    hostnames: bool = False
+    exact: dict[str, MapEntry] = field(default_factory=dict)
+
+    @property
+    def string_entries(self) -> list[MapEntry]:
+        return [entry for entry in self.entries if not entry.is_regex]
+
+
+def read_maps(tree: ConfigTree) -> dict[str, list[MapDef]]:
+    """Every map of the tree by the variable it defines (without '$'), in file order."""
+    maps: dict[str, list[MapDef]] = {}
+    for node in tree.walk():
+        if node.name != "map" or node.block is None or len(node.args) != 2:
+            continue
+        variable = node.args[1][1:] if node.args[1].startswith("$") else node.args[1]
+        definition = MapDef(node=node, source=node.args[0], variable=variable)
+        for child in node.block:
+            if child.name in ("hostnames", "volatile") and not child.args:
+                definition.hostnames |= child.name == "hostnames"
+                continue
+            if len(child.args) != 1:
+                continue
+            value = child.args[0]
+            if child.name == "default":
+                definition.default = MapEntry("default", value, child)
+                continue
+            key = child.name
+            if key.startswith("\\"):
+                entry = MapEntry(key[1:], value, child)
+            elif key.startswith("~"):
+                caseless = key.startswith("~*")
+                pattern = key[2:] if caseless else key[1:]
+                entry = MapEntry(key, value, child, nginx_regex(pattern, caseless), True)
+            else:
+                entry = MapEntry(key, value, child)
+            definition.entries.append(entry)
+            if not entry.is_regex:
+                definition.exact.setdefault(entry.key.lower(), entry)
+        maps.setdefault(variable, []).append(definition)
+    return maps
+
+
+def variables_in(expression: str) -> list[str]:
+    return [braced or plain for braced, plain in _VARIABLE.findall(expression)]
+
+
+def single_variable(expression: str) -> str | None:
+    """'x' when the expression is exactly `$x` or `${x}`."""
+    found = _VARIABLE.fullmatch(expression)
+    return (found.group(1) or found.group(2)) if found else None
+
+
+class Evaluator:
+    """Values of nginx expressions for a request URI, as far as the config determines them:
+    $uri, maps of maps, and $sent_http_content_type from the file extension."""
+
+    def __init__(self, maps: dict[str, list[MapDef]]) -> None:
+        self.maps = maps
+
+    def value(self, expression: str, uri: str, depth: int = 0) -> str | None:
+        """The expression's value for a GET of `uri`, or None when it depends on more."""
+        if "$" not in expression:
+            return expression
+        if depth > 16:
+            return None
+        out: list[str] = []
+        last = 0
+        for found in _VARIABLE.finditer(expression):
+            out.append(expression[last : found.start()])
+            name = found.group(1) or found.group(2)
+            resolved = self._variable(name, uri, depth)
+            if resolved is None:
+                return None
+            out.append(resolved)
+            last = found.end()
+        out.append(expression[last:])
+        return "".join(out)
+
+    def _variable(self, name: str, uri: str, depth: int) -> str | None:
+        if name in ("uri", "document_uri"):
+            return uri
+        if name == "sent_http_content_type":
+            return content_type(uri)
+        definitions = self.maps.get(name)
+        if not definitions:
+            return None
+        definition = definitions[-1]  # two maps for one variable: the last wins
+        if definition.hostnames:
+            return None
+        source = self.value(definition.source, uri, depth + 1)
+        if source is None:
+            return None
+        entry = definition.exact.get(source.lower())
+        if entry is None:
+            for candidate in definition.entries:
+                if candidate.is_regex:
+                    if candidate.regex is None:
+                        return None
+                    if candidate.regex.search(source):
+                        entry = candidate
+                        break
+        if entry is None:
+            entry = definition.default
+        if entry is None:
+            return ""
+        if entry.is_regex and _has_capture_reference(entry.value):
+            return None
+        return self.value(entry.value, uri, depth + 1)
+
+    def possible(self, expression: str, depth: int = 0) -> frozenset[str] | None:
+        """Every value the expression can take, or None when that is not known."""
+        if "$" not in expression:
+            return frozenset([expression])
+        if depth > 16:
+            return None
+        pieces: list[frozenset[str]] = []
+        last = 0
+        for found in _VARIABLE.finditer(expression):
+            pieces.append(frozenset([expression[last : found.start()]]))
+            name = found.group(1) or found.group(2)
+            values = self._possible_variable(name, depth)
+            if values is None:
+                return None
+            pieces.append(values)
+            last = found.end()
+        pieces.append(frozenset([expression[last:]]))
+        total = 1
+        for piece in pieces:
+            total *= max(1, len(piece))
+            if total > _MAX_COMBINATIONS:
+                return None
+        return frozenset("".join(combo) for combo in itertools.product(*pieces))
+
+    def _possible_variable(self, name: str, depth: int) -> frozenset[str] | None:
+        definitions = self.maps.get(name)
+        if not definitions:
+            return None
+        definition = definitions[-1]
+        values: set[str] = set()
+        entries = [*definition.entries, *([definition.default] if definition.default else [])]
+        for entry in entries:
+            if entry.is_regex and _has_capture_reference(entry.value):
+                return None
+            found = self.possible(entry.value, depth + 1)
+            if found is None:
+                return None
+            values |= found
+        if definition.default is None:
+            values.add("")
+        return frozenset(values)
+
+    def feeding_maps(self, expression: str, depth: int = 0) -> Iterator[MapDef]:
+        """The maps whose values reach this expression (through maps of maps)."""
+        if depth > 16:
+            return
+        for name in variables_in(expression):
+            for definition in self.maps.get(name, ())[-1:]:
+                yield definition
+                for entry in [*definition.entries, *([definition.default] if definition.default else [])]:
+                    yield from self.feeding_maps(entry.value, depth + 1)
+
+
+def _has_capture_reference(value: str) -> bool:
+    return bool(re.search(r"\$(?:\{\d+\}|\d)", value))
+
+
+# nginx's mime.types for what static sites serve (Debian's /etc/nginx/mime.types).
+_TYPES = {
+    "html": "text/html", "htm": "text/html", "shtml": "text/html", "css": "text/css", "xml": "text/xml",
+    "gif": "image/gif", "jpeg": "image/jpeg", "jpg": "image/jpeg", "js": "application/javascript",
+    "mjs": "application/javascript", "atom": "application/atom+xml", "rss": "application/rss+xml",
+    "txt": "text/plain", "png": "image/png", "svg": "image/svg+xml", "svgz": "image/svg+xml",
+    "webp": "image/webp", "avif": "image/avif", "ico": "image/x-icon", "json": "application/json",
+    "webmanifest": "application/manifest+json", "woff": "font/woff", "woff2": "font/woff2",
+    "ttf": "font/ttf", "otf": "font/otf", "eot": "application/vnd.ms-fontobject", "pdf": "application/pdf",
+    "wasm": "application/wasm", "mp4": "video/mp4", "webm": "video/webm", "mp3": "audio/mpeg",
+    "map": "application/octet-stream", "zip": "application/zip", "gz": "application/octet-stream",
+}
+
+
+def content_type(uri: str) -> str:
+    extension = posixpath.splitext(uri)[1][1:].lower()
+    return _TYPES.get(extension, "application/octet-stream")
+
+
+# ---------------------------------------------------------------------------------------------
+# What a response carries
+
+
+@dataclass(frozen=True)
+class Caching:
+    """The caching headers of a 200 response from one block (for one URI, or all possible)."""
+
+    expires: Node | None
+    expires_values: frozenset[str] | None  # None: not known
+    cache_controls: tuple[tuple[Node, frozenset[str] | None], ...]
+    expires_header: bool  # an add_header Expires
+
+    def _expires_parsed(self) -> list[Expires] | None:
+        if self.expires is None:
+            return []
+        if self.expires_values is None:
+            return None
+        modified = len(self.expires.args) == 2
+        parsed = [parse_expires(value, modified=modified) for value in self.expires_values]
+        return [item for item in parsed if isinstance(item, Expires)]
+
+    @property
+    def expires_sends(self) -> bool:
+        parsed = self._expires_parsed()
+        return parsed is None or any(item.sends for item in parsed)
+
+    @property
+    def long_lived(self) -> bool:
+        """Some response may be cached a day or more (as far as the values are known)."""
+        parsed = self._expires_parsed() or []
+        if any(item.long_lived for item in parsed):
+            return True
+        return any(values is not None and any(cache_control_long_lived(v) for v in values) for _, values in self.cache_controls)
+
+    @property
+    def short_lived(self) -> bool:
+        """Every response is known to revalidate or expire within a day (or has no header)."""
+        parsed = self._expires_parsed()
+        if parsed is None or any(values is None for _, values in self.cache_controls):
+            return False
+        return not self.long_lived
+
+    @property
+    def explicit(self) -> bool:
+        """Freshness set by the config (else browsers cache heuristically)."""
+        if self.expires_header or self.expires_sends and self.expires is not None:
+            return True
+        return any(values is None or any(values) for _, values in self.cache_controls)
+
+    def describe(self, near: Node | None = None) -> str:
+        parts = []
+        if self.expires is not None and self.expires_sends:
+            parts.append(f"{self.expires.show()} at {_at(self.expires, near)}")
+        for node, values in self.cache_controls:
+            shown = sorted(values)[0] if values and len(values) == 1 else node.args[1] if len(node.args) > 1 else ""
+            parts.append(f'Cache-Control "{shown}" (add_header at {_at(node, near)})')
+        return "; ".join(parts) if parts else "no caching headers"
+
+
+def _at(node: Node, near: Node | None) -> str:
+    return f"line {node.line}" if near is not None and near.file == node.file else node.where
+
+
+def caching_at(block: Node, evaluator: Evaluator, uri: str | None = None) -> Caching:
+    """The caching headers `block` puts on a 200 response (for `uri`, or all possible)."""
+
+    def values(expression: str) -> frozenset[str] | None:
+        if uri is None:
+            return evaluator.possible(expression)
+        value = evaluator.value(expression, uri)
+        return None if value is None else frozenset([value])
+
+    expires = nearest(block, "expires")
+    expires_values = values(expires.args[-1]) if expires is not None and expires.args else None
+    headers = effective_headers(block)
+    cache_controls = tuple(
+        (header, values(header.args[1]) if len(header.args) > 1 else frozenset({""}))
+        for header in headers
+        if header.args and header.args[0].lower() == "cache-control"
+    )
+    expires_header = any(header.args and header.args[0].lower() == "expires" for header in headers)
+    return Caching(expires, expires_values, cache_controls, expires_header)
+
+
+def describe_uris(uris: Iterable[str], limit: int = 3) -> str:
+    listed = sorted(uris)
+    shown = ", ".join(listed[:limit])
+    more = len(listed) - limit
+    return f"{shown} and {more} more" if more > 0 else shown
