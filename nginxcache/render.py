@@ -72,10 +72,17 @@ class RenderOptions:
         return f"@nginxcache_{self.name}_404"
 
     @property
-    def try_files(self) -> tuple[str, ...]:
-        # `$uri/` lets a directory URL reach the index module (index.html of a Vite build
-        # served at its `base`); a directory without one is a 403, never a listing.
-        return ("$uri", "$uri/", "=404")
+    def not_served(self) -> tuple[str, str]:
+        """(what, one regex) the server part answers 404 for: one nested location, one
+        regex evaluation per request."""
+        what, patterns = ["dotfiles (but /.well-known/)"], [DOTFILE_PATTERN]
+        if not self.serve_manifest:
+            what.append("build manifests")
+            patterns.append(BUILD_MANIFEST_PATTERN)
+        if self.deny_source_maps:
+            what.append("source maps (--deny-source-maps)")
+            patterns.append(SOURCE_MAP_PATTERN)
+        return ", ".join(what), "|".join(patterns)
 
 
 def normalise_prefix(prefix: str) -> str:
@@ -230,9 +237,8 @@ def _context(
         "prefix_keys": [prefix_key(p) for p in classification.immutable_prefixes],
         "versioned_keys": versioned_keys(classification),
         "font_pattern": FONT_PATTERN,
-        "dotfile_pattern": DOTFILE_PATTERN,
-        "build_manifest_pattern": BUILD_MANIFEST_PATTERN,
-        "source_map_pattern": SOURCE_MAP_PATTERN,
+        "not_served_what": options.not_served[0],
+        "not_served_pattern": options.not_served[1],
         "selector_var": options.versioned_var if classification.versioned else options.hashed_var,
     }
 

@@ -19,10 +19,7 @@ from nginxcache.errors import ValidationError
 from nginxcache.model import Classification, Strategy
 from nginxcache.quoting import nginx_unescape
 from nginxcache.render import (
-    BUILD_MANIFEST_PATTERN,
-    DOTFILE_PATTERN,
     FONT_PATTERN,
-    SOURCE_MAP_PATTERN,
     Rendered,
     RenderOptions,
     exact_locations,
@@ -112,11 +109,7 @@ def intended_server(classification: Classification, options: RenderOptions) -> l
     policy = options.policy
     hashed_cc = policy.hashed_cache_control
     serving_hashed = [*_added_headers(options, hashed_cc), _d("try_files", "$uri", "=404")]
-    nested = [_deny("~", DOTFILE_PATTERN)]
-    if not options.serve_manifest:
-        nested.append(_deny("~", BUILD_MANIFEST_PATTERN))
-    if options.deny_source_maps:
-        nested.append(_deny("~", SOURCE_MAP_PATTERN))
+    nested = [_deny("~", options.not_served[1])]
     if options.strategy is not Strategy.MAP:
         nested += [_d("location", "^~", p, block=serving_hashed) for p in classification.immutable_prefixes]
     if options.strategy is Strategy.REGEX:
@@ -144,7 +137,6 @@ def intended_server(classification: Classification, options: RenderOptions) -> l
             _d("etag", "on"),
             *compression,
             *_added_headers(options, cache_control),
-            _d("try_files", *options.try_files),
             _d("error_page", "404", options.not_found_location),
             *nested,
         ],

@@ -10,7 +10,6 @@ from pathlib import Path
 from nginxcache import __version__
 from nginxcache.lint.findings import Finding, Severity
 
-INFORMATION_URI = "https://github.com/nginxcache/nginxcache#lint"
 
 
 class ReportFormat(StrEnum):
@@ -71,7 +70,6 @@ def format_sarif(findings: Sequence[Finding], rules: dict[str, tuple[Severity, s
             "name": code,
             "shortDescription": {"text": rules[code][1]},
             "defaultConfiguration": {"level": "error" if rules[code][0] is Severity.ERROR else "warning"},
-            "helpUri": f"{INFORMATION_URI}-{code.lower()}",
         }
         for code in codes
     ]
@@ -93,7 +91,7 @@ def format_sarif(findings: Sequence[Finding], rules: dict[str, tuple[Severity, s
         "version": "2.1.0",
         "runs": [
             {
-                "tool": {"driver": {"name": "nginxcache", "version": __version__, "informationUri": INFORMATION_URI, "rules": driver_rules}},
+                "tool": {"driver": {"name": "nginxcache", "version": __version__, "rules": driver_rules}},
                 "results": results,
             }
         ],

@@ -56,13 +56,33 @@ def nginx_regex(pattern: str, caseless: bool = False) -> re.Pattern[str] | None:
     """A PCRE pattern as Python's re understands it, or None when it cannot be compiled."""
     key = (pattern, caseless)
     if key not in _REGEX_CACHE:
-        converted = re.sub(r"\(\?<([A-Za-z_]\w*)>", r"(?P<\1>", pattern)
-        converted = re.sub(r"\(\?'([A-Za-z_]\w*)'", r"(?P<\1>", converted)
+        converted = _pcre_to_python(pattern)
         try:
             _REGEX_CACHE[key] = re.compile(converted, re.IGNORECASE if caseless else 0)
         except (re.error, RecursionError, OverflowError):
             _REGEX_CACHE[key] = None
     return _REGEX_CACHE[key]
+
+
+def _pcre_to_python(pattern: str) -> str:
+    """The PCRE spellings Python's re lacks: (?<name>, (?'name', \\z, \\Z."""
+    out: list[str] = []
+    i = 0
+    while i < len(pattern):
+        char = pattern[i]
+        if char == "\\" and i + 1 < len(pattern):
+            pair = pattern[i : i + 2]
+            out.append({"\\z": "\\Z", "\\Z": "(?=\\n?\\Z)", "\\h": "[ \\t]"}.get(pair, pair))
+            i += 2
+            continue
+        named = re.match(r"\(\?(?:<([A-Za-z_]\w*)>|'([A-Za-z_]\w*)')", pattern[i:])
+        if named:
+            out.append(f"(?P<{named.group(1) or named.group(2)}>")
+            i += named.end()
+            continue
+        out.append(char)
+        i += 1
+    return "".join(out)
 
 
 def location_regex(node: Node) -> re.Pattern[str] | None:
@@ -505,11 +525,12 @@ class Evaluator:
         return frozenset(values)
 
     def feeding_maps(self, expression: str, depth: int = 0) -> Iterator[MapDef]:
-        """The maps whose values reach this expression (through maps of maps)."""
+        """The maps whose values reach this expression (through maps of maps); a variable
+        defined twice yields both definitions."""
         if depth > 16:
             return
         for name in variables_in(expression):
-            for definition in self.maps.get(name, ())[-1:]:
+            for definition in self.maps.get(name, ()):
                 yield definition
                 for entry in [*definition.entries, *([definition.default] if definition.default else [])]:
                     yield from self.feeding_maps(entry.value, depth + 1)
@@ -572,6 +593,12 @@ class Caching:
         if any(item.long_lived for item in parsed):
             return True
         return any(values is not None and any(cache_control_long_lived(v) for v in values) for _, values in self.cache_controls)
+
+    def long_lived_sources(self) -> list[Node]:
+        """The expires or add_header directives that give long-lived caching."""
+        found = [self.expires] if self.expires is not None and any(item.long_lived for item in self._expires_parsed() or []) else []
+        found += [node for node, values in self.cache_controls if values and any(cache_control_long_lived(v) for v in values)]
+        return found
 
     @property
     def short_lived(self) -> bool:

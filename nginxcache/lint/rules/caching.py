@@ -4,6 +4,7 @@ fallbacks inside immutable locations (NC107)."""
 
 from __future__ import annotations
 
+import posixpath
 import re
 from collections.abc import Iterator
 
@@ -29,6 +30,7 @@ SAMPLE_DIRS = ("/", "/static/", "/assets/", "/css/", "/js/", "/img/", "/images/"
 SAMPLE_NAMES = ("app", "logo")
 SAMPLE_EXTENSIONS = ("css", "js", "mjs", "png", "jpg", "jpeg", "gif", "svg", "ico", "webp", "avif", "woff",
                      "woff2", "ttf", "otf", "eot", "json", "map", "txt", "xml", "pdf", "mp4", "webm", "wasm")
+PROBE_EXTENSION = "nginxcache-probe"
 PAGE_SAMPLES = ("/index.html", "/sw.js", "/service-worker.js", "/manifest.webmanifest", "/site.webmanifest")
 
 
@@ -68,16 +70,27 @@ def long_lived_unhashed(ctx: LintContext) -> Iterator[Hit]:
             )
         return
     for server in ctx.servers:
-        groups = {}
+        by_pattern: dict[Node, list[str]] = {}
+        by_type: dict[Node, list[str]] = {}
         for uri in sample_uris(server):
             if page_kind(uri) is not None:
                 continue
             target = find_location(server, uri)
-            if not is_regex(target) or serving_problem(target) is not None:
+            if serving_problem(target) is not None:
                 continue
-            if caching_at(target, ctx.evaluator, uri).long_lived:
-                groups.setdefault(target, []).append(uri)
-        for target, uris in groups.items():
+            caching = caching_at(target, ctx.evaluator, uri)
+            if not caching.long_lived:
+                continue
+            # Caching chosen by file type: the same name with an unknown extension is not cached long.
+            probe = posixpath.splitext(uri)[0] + "." + PROBE_EXTENSION
+            probe_target = find_location(server, probe)
+            if caching_at(probe_target, ctx.evaluator, probe).long_lived and probe_target is target:
+                continue
+            if is_regex(target):
+                by_pattern.setdefault(target, []).append(uri)
+            else:
+                by_type.setdefault(caching.long_lived_sources()[0], []).append(uri)
+        for target, uris in by_pattern.items():
             caching = caching_at(target, ctx.evaluator, uris[0])
             yield Hit(
                 target,
@@ -85,6 +98,13 @@ def long_lived_unhashed(ctx: LintContext) -> Iterator[Hit]:
                 f"pattern does not require a content hash: plain names such as {describe_uris(uris, 2)} keep stale "
                 "content for that long after a deploy (match only hashed names, or pass --manifest/--root to "
                 "check the real files)",
+            )
+        for source, uris in by_type.items():
+            yield Hit(
+                source,
+                f"{source.show()} gives long-lived caching by content type, whether or not a name carries a "
+                f"content hash: plain names such as {describe_uris(uris, 2)} keep stale content for that long after a "
+                "deploy (pass --manifest/--root to check the real files)",
             )
 
 
@@ -107,10 +127,13 @@ def hashed_not_long_lived(ctx: LintContext) -> Iterator[Hit]:
 
 
 def _fallback_targets(server: Node) -> set[str]:
-    """HTML pages the server falls back to (try_files' last URI, error_page targets)."""
+    """HTML pages the server answers 200 with in place of another file (try_files' last URI,
+    error_page ... =200)."""
     found = set()
     for block in blocks_of(server):
         for directive in block.children("try_files", "error_page"):
+            if directive.name == "error_page" and not any(arg.startswith("=") for arg in directive.args):
+                continue  # the status stays 404/50x
             target = directive.args[-1] if directive.args else ""
             path = target.split("?", 1)[0]
             if path.startswith("/") and "$" not in path and path.lower().endswith((".html", ".htm")):

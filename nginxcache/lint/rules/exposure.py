@@ -97,12 +97,12 @@ def manifest_served(ctx: LintContext) -> Iterator[Hit]:
         text = pattern.lower().replace("\\", "")
         if modifier != "@" and any(word in text for word in MANIFEST_WORDS) and serving_problem(node) is None:
             if not _denies_inside(node) and node not in reported:
-                reported[node] = [f"whatever {node.show()} matches"]
+                reported[node] = ["named by its own pattern"]
     for target, uris in reported.items():
         where = target.show() if not target.is_root else f"the {target.name}-level file"
         yield Hit(
             target,
-            f"{where} serves the build manifest {', '.join(uris[:3])}: it lists every asset and source name "
+            f"{where} serves build manifests ({', '.join(uris[:3])}): they list every asset and source name "
             "of the build and no page needs it; answer 404 (location = /…/manifest.json { return 404; })",
         )
 

@@ -91,7 +91,9 @@ def dropped_headers(ctx: LintContext) -> Iterator[Hit]:
             continue
         owner = next(iter(dropped.values())).parent
         owner_name = owner.show() if owner is not None and not owner.is_root else "the enclosing file"
-        listed = ", ".join(f"{node.args[0]} ({_here(node, block)})" for node in dropped.values())
+        listed = ", ".join(
+            f"{node.args[0]} ({'line ' + str(node.line) if node.file == block.file else node.where})" for node in dropped.values()
+        )
         yield Hit(
             own[0],
             f"add_header in {block.show()} drops the add_header lines of {owner_name}: {listed} are not sent "

@@ -24,7 +24,7 @@ _CAPTURE_REFERENCE = re.compile(r"\$(?:\{(\d)\}|(\d))")
 _TRAVERSAL_PROBES = ("..", "../", "../etc/passwd", ".", "..%2f")
 
 
-@rule("NC111", Severity.ERROR, "alias traversal: location without trailing slash, alias with one")
+@rule("NC111", Severity.ERROR, "alias traversal: alias in a prefix location without a trailing slash, or a capture that can climb")
 def alias_traversal(ctx: LintContext) -> Iterator[Hit]:
     for node in ctx.tree.walk():
         if node.name != "alias" or not node.args or node.parent is None or node.parent.name != "location":

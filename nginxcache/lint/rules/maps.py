@@ -52,7 +52,9 @@ def _key_bytes(ctx: LintContext, node: Node) -> list[bytes] | None:
             if definition.node is node:
                 if definition.hostnames:
                     return None
-                return [entry.key.encode("utf-8") for entry in definition.string_entries]
+                # keys equal up to case are refused before the hash is built (NC116)
+                unique = {entry.key.lower(): entry.key for entry in definition.string_entries}
+                return [key.encode("utf-8") for key in unique.values()]
     return None
 
 
