@@ -60,6 +60,21 @@ class ManifestReading:
     paths_relative_to_root: bool = False
 
 
+def in_build_dir(
+    fmt: ManifestFormat, file: Path, hashed: list[Entry], unhashed: list[tuple[Entry, str]], reason: str
+) -> ManifestReading:
+    """The common case: a manifest written into the build directory it describes."""
+    return ManifestReading(
+        format=fmt,
+        file=str(file),
+        build_root=file.parent,
+        hashed=hashed,
+        hashed_reason=reason,
+        unhashed=unhashed,
+        manifest_relpath=file.name,
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class CachePolicy:
     hashed_cache_control: str

@@ -18,7 +18,7 @@ from typing import Any
 from nginxcache.hashtoken import hex_hash
 from nginxcache.manifests import webpack
 from nginxcache.manifests._common import expect_object, expect_string, expect_string_list
-from nginxcache.model import Entry, ManifestFormat, ManifestReading, key_path
+from nginxcache.model import Entry, ManifestFormat, ManifestReading, in_build_dir, key_path
 from nginxcache.quoting import check_asset_path
 
 FILE_NAME = "asset-manifest.json"
@@ -58,12 +58,4 @@ def read(data: Any, file: Path) -> ManifestReading:
     if nested and "entrypoints" in manifest:
         for i, path in enumerate(expect_string_list(manifest["entrypoints"], file, "entrypoints")):
             check_asset_path(webpack.url_path(path).removeprefix("/"), file=name, key_path=key_path("entrypoints", i))
-    return ManifestReading(
-        format=ManifestFormat.CRA,
-        file=name,
-        build_root=file.parent,
-        hashed=hashed,
-        hashed_reason=REASON,
-        unhashed=unhashed,
-        manifest_relpath=file.name,
-    )
+    return in_build_dir(ManifestFormat.CRA, file, hashed, unhashed, REASON)

@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 from nginxcache.hashtoken import hex_hash
 from nginxcache.manifests._common import expect_object, expect_string
 from nginxcache.manifests._versions import query_problem
-from nginxcache.model import Entry, ManifestFormat, ManifestReading, key_path
+from nginxcache.model import Entry, ManifestFormat, ManifestReading, in_build_dir, key_path
 from nginxcache.quoting import check_asset_path
 
 FILE_NAME = "mix-manifest.json"
@@ -62,12 +62,4 @@ def read(data: Any, file: Path) -> ManifestReading:
             hashed.append(Entry(relative, where))
         else:
             unhashed.append((Entry(relative, where), "mix-manifest.json gives it no ?id= version and its name carries no hash"))
-    return ManifestReading(
-        format=ManifestFormat.MIX,
-        file=name,
-        build_root=file.parent,
-        hashed=hashed,
-        hashed_reason=REASON,
-        unhashed=unhashed,
-        manifest_relpath=file.name,
-    )
+    return in_build_dir(ManifestFormat.MIX, file, hashed, unhashed, REASON)

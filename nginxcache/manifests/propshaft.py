@@ -20,7 +20,7 @@ from typing import Any
 from nginxcache.errors import ManifestError
 from nginxcache.hashtoken import inserted_digest
 from nginxcache.manifests._common import expect_object, expect_string, json_type
-from nginxcache.model import Entry, ManifestFormat, ManifestReading, key_path
+from nginxcache.model import Entry, ManifestFormat, ManifestReading, in_build_dir, key_path
 from nginxcache.quoting import check_asset_path
 
 FILE_NAME = ".manifest.json"
@@ -67,12 +67,4 @@ def read(data: Any, file: Path) -> ManifestReading:
             hashed.append(Entry(digested, where))
         else:
             unhashed.append((Entry(digested, where), "Propshaft's .manifest.json maps it to a name without a digest"))
-    return ManifestReading(
-        format=ManifestFormat.PROPSHAFT,
-        file=name,
-        build_root=file.parent,
-        hashed=hashed,
-        hashed_reason=REASON,
-        unhashed=unhashed,
-        manifest_relpath=file.name,
-    )
+    return in_build_dir(ManifestFormat.PROPSHAFT, file, hashed, unhashed, REASON)

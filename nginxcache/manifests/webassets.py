@@ -16,7 +16,7 @@ from typing import Any
 
 from nginxcache.manifests._common import expect_object, expect_string
 from nginxcache.manifests._versions import query_problem
-from nginxcache.model import Entry, ManifestFormat, ManifestReading, key_path
+from nginxcache.model import Entry, ManifestFormat, ManifestReading, in_build_dir, key_path
 from nginxcache.quoting import check_asset_path
 
 FILE_PREFIX = ".webassets-manifest"
@@ -45,12 +45,4 @@ def read(data: Any, file: Path) -> ManifestReading:
                 unhashed.append((Entry(path, where), f"versioned by webassets' manifest, but {problem}"))
             else:
                 hashed.append(Entry(path, where, version))
-    return ManifestReading(
-        format=ManifestFormat.WEBASSETS,
-        file=name,
-        build_root=file.parent,
-        hashed=hashed,
-        hashed_reason=REASON,
-        unhashed=unhashed,
-        manifest_relpath=file.name,
-    )
+    return in_build_dir(ManifestFormat.WEBASSETS, file, hashed, unhashed, REASON)

@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 
 from nginxcache.hashtoken import hex_hash
 from nginxcache.manifests._common import expect_object, expect_string
-from nginxcache.model import Entry, ManifestFormat, ManifestReading, key_path
+from nginxcache.model import Entry, ManifestFormat, ManifestReading, in_build_dir, key_path
 from nginxcache.quoting import check_asset_path
 
 REASON = "value differs from its key in webpack's manifest.json (a renamed, hashed output)"
@@ -51,12 +51,4 @@ def read(data: Any, file: Path) -> ManifestReading:
             unhashed.append((entry, "listed by webpack's manifest.json, but its name carries no [contenthash]"))
         else:
             hashed.append(entry)
-    return ManifestReading(
-        format=ManifestFormat.WEBPACK,
-        file=name,
-        build_root=file.parent,
-        hashed=hashed,
-        hashed_reason=REASON,
-        unhashed=unhashed,
-        manifest_relpath=file.name,
-    )
+    return in_build_dir(ManifestFormat.WEBPACK, file, hashed, unhashed, REASON)
