@@ -23,16 +23,16 @@ def register(app: typer.Typer) -> None:
     def lint_command(
         configs: Annotated[
             list[Path],
-            typer.Argument(metavar="CONFIG...", help="nginx config files: nginx.conf, a sites-available file, a conf.d file or a snippet (includes are followed).", show_default=False),
+            typer.Argument(metavar="CONFIG", help="nginx config files: nginx.conf, a sites-available file, a conf.d file or a snippet (includes are followed).", show_default=False),
         ],
-        manifest: Annotated[Optional[list[Path]], typer.Option(help="Build manifest of the files served (repeatable): check every file's caching.", show_default=False)] = None,
-        root: Annotated[Optional[Path], typer.Option(help="Local copy of the served directory: check the real files (hashed only when the name is verified against the content, or the manifest says so).")] = None,
-        prefix: Annotated[str, typer.Option(help="URL prefix --manifest/--root files are served at.")] = "/static/",
+        manifest: Annotated[Optional[list[Path]], typer.Option(metavar="MANIFEST", help="Build manifest of the files served (repeatable): check every file's caching.", show_default=False)] = None,
+        root: Annotated[Optional[Path], typer.Option(metavar="DIR", help="Local copy of the served directory: check the real files (hashed only when the name is verified against the content, or the manifest says so).")] = None,
+        prefix: Annotated[str, typer.Option(metavar="PREFIX", help="URL prefix --manifest/--root files are served at.")] = "/static/",
         nginx_test: Annotated[bool, typer.Option("--nginx-test", help="Also run the real `nginx -t` (private prefix) and report its errors and [warn] lines.")] = False,
-        nginx: Annotated[Optional[str], typer.Option(help="nginx binary for --nginx-test [default: nginx on PATH].")] = None,
+        nginx: Annotated[Optional[str], typer.Option(metavar="PATH", help="nginx binary for --nginx-test [default: nginx on PATH].")] = None,
         select: Annotated[Optional[str], typer.Option(metavar="CODES", help="Only these codes or code prefixes, comma-separated (NC101,NC11).")] = None,
         ignore: Annotated[Optional[str], typer.Option(metavar="CODES", help="Skip these codes or code prefixes, comma-separated.")] = None,
-        output_format: Annotated[ReportFormat, typer.Option("--format", help="text (path:line:col: CODE message), json, github (Actions annotations) or sarif (code scanning).")] = ReportFormat.TEXT,
+        output_format: Annotated[ReportFormat, typer.Option("--format", metavar="text|json|github|sarif", help="text (path:line:col: CODE message), json, github (Actions annotations) or sarif (code scanning).")] = ReportFormat.TEXT,
         exit_zero: Annotated[bool, typer.Option("--exit-zero", help="Exit 0 even when there are findings.")] = False,
     ) -> None:
         """Check nginx config for caching and header mistakes before nginx reloads it."""

@@ -6,14 +6,21 @@ Pure apart from reading files and, with --nginx-test, running nginx: the CLI pri
 
 from __future__ import annotations
 
+import posixpath
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from nginxcache.classify import classify
+from nginxcache.classify import classify, is_dotfile
 from nginxcache.errors import UsageError
-from nginxcache.lint.context import LintContext, ServedFiles, system_loads_module
+from nginxcache.hashtoken import base32_hash, hex_hash, vite_hash
+from nginxcache.lint.context import (
+    LintContext,
+    ServedFiles,
+    page_kind,
+    system_loads_module,
+)
 from nginxcache.lint.findings import Finding, Severity
 from nginxcache.lint.nginxtest import NGINX_TEST_CODES, nginx_test_findings
 from nginxcache.lint.rules import RULES
@@ -22,8 +29,8 @@ from nginxcache.lint.rules.registry import Hit
 from nginxcache.lint.suppress import suppressions, unsuppressed
 from nginxcache.lint.tree import ConfigError, load_tree
 from nginxcache.manifests import load_manifest, read_json
-from nginxcache.model import ManifestFormat, ManifestReading
 from nginxcache.manifests.webpack_stats import combine_stats
+from nginxcache.model import ManifestFormat, ManifestReading
 from nginxcache.render import normalise_prefix
 from nginxcache.scan import scan
 
@@ -95,9 +102,13 @@ def served_files(options: LintOptions) -> tuple[ServedFiles | None, list[str]]:
         assert root is not None
         reading = scan(root).reading
         classification = classify([reading], prefix, local_root=root)
-        source = f"per the files under {root} (no manifest: only names verified against their content count as hashed)"
+        source = f"per the files under {root} (no manifest: names without a hash token)"
         manifest_uris = {uri for uri in classification.tree_uris or () if is_build_manifest(uri[len(prefix) :])}
     hashed = set(classification.hashed_uris)
+    if not options.manifests:
+        # Without a manifest the name is the only evidence left: Vite's and webpack's hashes
+        # are no plain digest of the content, so scan cannot verify them.
+        hashed |= {uri for uri in classification.tree_uris or () if _name_has_hash(uri)}
     if classification.tree_uris is not None:
         unhashed = set(classification.tree_uris) - hashed
     else:
@@ -105,7 +116,15 @@ def served_files(options: LintOptions) -> tuple[ServedFiles | None, list[str]]:
     unhashed |= _django_originals(readings, prefix) - hashed
     unhashed -= {uri for uri, _ in classification.versioned}  # their ?id= query decides, not $uri
     unhashed -= manifest_uris
-    return ServedFiles(frozenset(hashed), frozenset(unhashed), frozenset(manifest_uris), source), list(classification.warnings)
+    served = ServedFiles(frozenset(hashed), frozenset(unhashed), frozenset(manifest_uris), source, bool(options.manifests))
+    return served, list(classification.warnings)
+
+
+def _name_has_hash(uri: str) -> bool:
+    name = posixpath.basename(uri)
+    if page_kind(uri) is not None or is_dotfile(uri) or name.endswith(".map"):
+        return False
+    return bool(vite_hash(name) or hex_hash(name) or base32_hash(name))
 
 
 def _django_originals(readings: Sequence[ManifestReading], prefix: str) -> set[str]:
@@ -143,7 +162,7 @@ def lint(
             findings.add(_finding(code, rule.severity, hit, columns))
     if options.nginx_test:
         findings.update(f for f in nginx_test_findings(tree, options.nginx) if selected(f.code, options.select, options.ignore))
-    kept = unsuppressed(findings, suppressions(tree.comments))
+    kept = unsuppressed(findings, suppressions(tree.comments, tree.code_lines))
     return LintResult(sorted(kept), [*tree.warnings, *warnings], list(tree.files))
 
 

@@ -33,6 +33,7 @@ class ServedFiles:
     unhashed: frozenset[str]
     manifest_uris: frozenset[str]  # where the build manifests themselves would be served
     source: str  # for messages: "per staticfiles.json", "per the files under --root"
+    from_manifest: bool = True  # False: --root alone, where a name carrying a hash counts as hashed
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,7 @@ import tempfile
 from pathlib import Path
 
 from nginxcache.lint.findings import Finding, Severity
-from nginxcache.lint.tree import ConfigTree
+from nginxcache.lint.tree import ConfigTree, Node
 from nginxcache.nginxrun import TEMP_PATHS, find_nginx
 
 NGINX_TEST_CODES: dict[str, tuple[Severity, str]] = {
@@ -92,7 +92,7 @@ def _mirror(real_dir: Path, into: Path) -> None:
             (into / name).symlink_to(real_dir / name)
 
 
-def _wrapper(prefix: Path, roots: list) -> str:
+def _wrapper(prefix: Path, roots: list[Node]) -> str:
     temp = "".join(f"    {name}_temp_path {prefix / 'tmp' / name};\n" for name in TEMP_PATHS)
     for name in TEMP_PATHS:
         (prefix / "tmp" / name).mkdir(parents=True, exist_ok=True)

@@ -11,7 +11,6 @@ from nginxcache import __version__
 from nginxcache.lint.findings import Finding, Severity
 
 
-
 class ReportFormat(StrEnum):
     TEXT = "text"
     JSON = "json"

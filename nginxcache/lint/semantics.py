@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 from nginxcache.lint.tree import ConfigTree, Node
 
 ONE_DAY = 86_400
-EXPIRES_MAX = 315_360_000  # `expires max`: Cache-Control max-age=315360000
 _NGX_MAX_INT = 2**63 - 1
 PASS_DIRECTIVES = frozenset({"proxy_pass", "fastcgi_pass", "uwsgi_pass", "scgi_pass", "grpc_pass", "memcached_pass"})
 # Blocks that hold a location configuration, innermost to outermost.
@@ -252,16 +251,6 @@ class Expires:
     def long_lived(self) -> bool:
         return self.kind == "max" or (self.kind in ("access", "modified") and self.seconds >= ONE_DAY)
 
-    def cache_control(self) -> str | None:
-        """The Cache-Control nginx sends for a fresh response (modified: at best)."""
-        if self.kind == "off":
-            return None
-        if self.kind == "max":
-            return f"max-age={EXPIRES_MAX}"
-        if self.kind == "epoch" or self.seconds < 0:
-            return "no-cache"
-        return f"max-age={self.seconds}"
-
 
 def parse_time(text: str) -> int | None:
     """ngx_parse_time(is_sec=1): '1y2M3w4d5h6m7s', each unit once and in this order."""
@@ -375,6 +364,7 @@ class MapDef:
     default: MapEntry | None = None
     hostnames: bool = False
     exact: dict[str, MapEntry] = field(default_factory=dict)
+    regexes: list[MapEntry] = field(default_factory=list)  # tried in order after the exact keys
 
     @property
     def string_entries(self) -> list[MapEntry]:
@@ -409,7 +399,9 @@ def read_maps(tree: ConfigTree) -> dict[str, list[MapDef]]:
             else:
                 entry = MapEntry(key, value, child)
             definition.entries.append(entry)
-            if not entry.is_regex:
+            if entry.is_regex:
+                definition.regexes.append(entry)
+            else:
                 definition.exact.setdefault(entry.key.lower(), entry)
         maps.setdefault(variable, []).append(definition)
     return maps
@@ -467,13 +459,12 @@ class Evaluator:
             return None
         entry = definition.exact.get(source.lower())
         if entry is None:
-            for candidate in definition.entries:
-                if candidate.is_regex:
-                    if candidate.regex is None:
-                        return None
-                    if candidate.regex.search(source):
-                        entry = candidate
-                        break
+            for candidate in definition.regexes:
+                if candidate.regex is None:
+                    return None
+                if candidate.regex.search(source):
+                    entry = candidate
+                    break
         if entry is None:
             entry = definition.default
         if entry is None:

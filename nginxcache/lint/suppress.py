@@ -1,5 +1,6 @@
 """Inline suppression, like flake8's noqa: `# nginxcache: ignore NC101` (several codes
-separated by commas or spaces; none: every code) on the finding's line or the line before."""
+separated by commas or spaces; none: every code) on the finding's line, or alone on the line
+before it."""
 
 from __future__ import annotations
 
@@ -15,32 +16,30 @@ ALL = None  # a bare ignore: every code
 Suppressions = dict[str, dict[int, frozenset[str] | None]]
 
 
-def suppressions(comments: dict[str, dict[int, list[str]]]) -> Suppressions:
-    """file -> line -> the codes ignored there (None: all), from the comments of the tree."""
+def suppressions(comments: dict[str, dict[int, list[str]]], code_lines: dict[str, set[int]]) -> Suppressions:
+    """file -> line -> the codes ignored on that line (None: all), from the comments of the
+    tree; a comment alone on its line also covers the next line."""
     table: Suppressions = {}
     for file, lines in comments.items():
         for line, texts in lines.items():
+            covered = [line] if line in code_lines.get(file, set()) else [line, line + 1]
             for text in texts:
                 found = _IGNORE.search(text)
                 if not found:
                     continue
                 codes = frozenset(code.upper() for code in _CODE.findall(found.group(1)))
-                previous = table.setdefault(file, {}).get(line, frozenset())
-                if not codes or previous is ALL:
-                    table[file][line] = ALL
-                else:
-                    table[file][line] = previous | codes
+                for target in covered:
+                    previous = table.setdefault(file, {}).get(target, frozenset())
+                    table[file][target] = ALL if not codes or previous is ALL else previous | codes
     return table
 
 
 def is_suppressed(finding: Finding, table: Suppressions) -> bool:
     lines = table.get(finding.file, {})
-    for line in (finding.line, finding.line - 1):
-        if line in lines:
-            codes = lines[line]
-            if codes is ALL or finding.code in codes:
-                return True
-    return False
+    if finding.line not in lines:
+        return False
+    codes = lines[finding.line]
+    return codes is ALL or finding.code in codes
 
 
 def unsuppressed(findings: Iterable[Finding], table: Suppressions) -> list[Finding]:

@@ -95,6 +95,8 @@ class ConfigTree:
     roots: list[Node] = field(default_factory=list)
     # file -> line -> comment texts on that line ('#' removed), for inline suppression
     comments: dict[str, dict[int, list[str]]] = field(default_factory=dict)
+    # file -> lines holding anything but a comment (a comment alone on its line covers the next)
+    code_lines: dict[str, set[int]] = field(default_factory=dict)
     # every file read, in the order first read
     files: list[str] = field(default_factory=list)
     # includes skipped because their file is not on this machine ("file:line: ...")
@@ -190,6 +192,7 @@ class _Reader:
     def _block(self, tokens: _Tokens, path: str, stack: tuple[str, ...], top: bool) -> list[Node]:
         statements: list[Node] = []
         comments = self.tree.comments.setdefault(path, {})
+        code_lines = self.tree.code_lines.setdefault(path, set())
         while True:
             item = tokens.next()
             if item is None:
@@ -198,26 +201,35 @@ class _Reader:
                 return statements
             token, line, quoted = item
             if not quoted and token == "}":
+                code_lines.add(line)
                 if top:
                     raise ConfigError('unexpected "}"', file=path, line=line)
                 return statements
             if not quoted and token.startswith("#"):
                 comments.setdefault(line, []).append(token[1:])
                 continue
+            code_lines.add(line)
             if not quoted and token in ("{", ";"):
                 raise ConfigError(f'unexpected "{token}"', file=path, line=line)
             args: list[str] = []
             while True:
-                item = tokens.next()
+                try:
+                    item = tokens.next()
+                except ConfigError as exc:
+                    if "end of file" not in exc.message:
+                        raise
+                    item = None
                 if item is None:
                     raise ConfigError('unexpected end of file, expecting ";" or "}"', file=path, line=tokens.eof_line)
                 arg, arg_line, arg_quoted = item
                 if not arg_quoted and arg in ("{", ";", "}"):
+                    code_lines.add(arg_line)
                     terminator = arg
                     break
                 if not arg_quoted and arg.startswith("#"):
                     comments.setdefault(arg_line, []).append(arg[1:])
                     continue
+                code_lines.add(arg_line)
                 args.append(nginx_unescape(arg))
             if terminator == "}":
                 raise ConfigError('unexpected "}"', file=path, line=arg_line)
@@ -272,8 +284,7 @@ class _Tokens:
 
 
 def _lex_tokens(path: str) -> Iterator[tuple[str, int, bool]]:
-    for token, line, quoted in lex(path):
-        yield token, line, quoted
+    yield from lex(path)
 
 
 def _if_args(args: list[str]) -> list[str]:

@@ -3,8 +3,8 @@
 from nginxcache.lint.rules import (  # noqa: F401  (importing registers the rules)
     caching,
     compression,
-    exposure,
     expires,
+    exposure,
     headers,
     locations,
     maps,

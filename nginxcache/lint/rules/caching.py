@@ -35,8 +35,8 @@ PAGE_SAMPLES = ("/index.html", "/sw.js", "/service-worker.js", "/manifest.webman
 
 
 def sample_uris(server: Node) -> list[str]:
-    """Unhashed file names below every prefix the server names, with every extension a regex
-    location of it mentions."""
+    """Unhashed file names below every directory the server's locations name, with every
+    extension a regex location of it mentions."""
     dirs = set(SAMPLE_DIRS)
     extensions = set(SAMPLE_EXTENSIONS)
     for block in blocks_of(server):
@@ -45,7 +45,9 @@ def sample_uris(server: Node) -> list[str]:
             if pattern.startswith("/"):
                 dirs.add(pattern if pattern.endswith("/") else pattern + "/")
         elif is_regex(block):
-            extensions.update(token.lower() for token in re.findall(r"[A-Za-z0-9]{2,6}", location_spec(block)[1]))
+            pattern = location_spec(block)[1].replace("\\/", "/")
+            extensions.update(token.lower() for token in re.findall(r"[A-Za-z0-9]{2,6}", pattern))
+            dirs.update(re.findall(r"/(?:[A-Za-z0-9_.-]+/)+", pattern.replace("\\.", ".")))
     return sorted(d + name + "." + ext for d in dirs for name in SAMPLE_NAMES for ext in extensions)
 
 
@@ -110,8 +112,8 @@ def long_lived_unhashed(ctx: LintContext) -> Iterator[Hit]:
 
 @rule("NC102", Severity.WARNING, "content-hashed files without long-lived caching (a missed win)")
 def hashed_not_long_lived(ctx: LintContext) -> Iterator[Hit]:
-    if ctx.served is None:
-        return
+    if ctx.served is None or not ctx.served.from_manifest:
+        return  # a name that looks hashed is no proof that caching it a year is safe
     groups: dict[Node, list[str]] = {}
     for placed in ctx.placements:
         if placed.hashed and placed.caching.short_lived:
@@ -155,7 +157,7 @@ def _names_page(target: Node, uri: str) -> bool:
         return "htm" in text
     if uri.endswith(".webmanifest"):
         return "webmanifest" in text
-    return "sw" in text or "worker" in text
+    return bool(re.search(r"\bsw\b|worker", text))
 
 
 @rule("NC106", Severity.WARNING, "HTML, service worker or web manifest cached heuristically or long")

@@ -60,7 +60,7 @@ def _served_directories(server: Node) -> Iterator[tuple[str, str]]:
     for block in blocks_of(server):
         alias = block.children("alias")
         if alias and alias[0].args and is_prefix(block):
-            yield alias[0].args[0], location_spec(block)[1]
+            yield alias[0].args[0], location_spec(block)[1].rstrip("/") + "/"
             continue
         root = block.children("root")
         if root and root[0].args:
@@ -68,9 +68,9 @@ def _served_directories(server: Node) -> Iterator[tuple[str, str]]:
             if not prefix.startswith("/"):
                 prefix = "/"
             yield root[0].args[0] + prefix.rstrip("/"), prefix if prefix.endswith("/") else prefix + "/"
-    root = nearest(server, "root")
-    if root is not None and root.args and root.parent is not server:
-        yield root.args[0], "/"
+    inherited = nearest(server, "root")
+    if inherited is not None and inherited.args and inherited.parent is not server:
+        yield inherited.args[0], "/"
 
 
 @rule("NC108", Severity.WARNING, "a build manifest is publicly served")
@@ -81,7 +81,7 @@ def manifest_served(ctx: LintContext) -> Iterator[Hit]:
         if ctx.served is not None:
             candidates += [(uri, ctx.served.source) for uri in sorted(ctx.served.manifest_uris)]
         for directory, prefix in _served_directories(server):
-            if "$" in directory or not os.path.isdir(directory):
+            if "$" in directory or not os.path.isabs(directory) or not os.path.isdir(directory):
                 continue
             base = directory if directory.endswith("/") else directory + "/"
             for relpath in _manifests_below(directory):

@@ -9,11 +9,11 @@ from nginxcache.lint.context import LintContext
 from nginxcache.lint.findings import Severity
 from nginxcache.lint.rules.registry import Hit, rule
 from nginxcache.lint.semantics import (
+    _inherit_mode,
     cache_control_long_lived,
     caching_at,
     chain,
     effective_headers,
-    _inherit_mode,
 )
 from nginxcache.lint.tree import Node
 
