@@ -99,8 +99,10 @@ def mount_prefix(reading: ManifestReading, prefix: str, local_root: Path | None)
 
 def _manifest_uris(reading: ManifestReading, prefix: str, local_root: Path | None) -> set[str]:
     """Where the manifest itself would be served: below --root if it lies there."""
+    if reading.served_by_design:
+        return set()
     uris = {prefix + reading.manifest_relpath} if reading.manifest_relpath else set()
-    if local_root is not None and reading.manifest_relpath:
+    if local_root is not None:
         try:
             uris.add(prefix + Path(reading.file).resolve().relative_to(local_root.resolve()).as_posix())
         except ValueError:

@@ -58,6 +58,7 @@ class ManifestReading:
     # Django's paths are relative to STATIC_ROOT wherever the manifest is; other tools'
     # relative paths are relative to their build directory, which may sit below --root.
     paths_relative_to_root: bool = False
+    served_by_design: bool = False  # Angular's ngsw.json: its service worker fetches it
 
 
 def in_build_dir(

@@ -146,15 +146,9 @@ def prefix_key(prefix: str) -> str:
 
 
 def versioned_keys(classification: Classification) -> list[str]:
-    """Keys of the "$uri?$args" map; versions that equal another up to case are regexes."""
-    lowered: dict[str, int] = {}
-    for uri, query in classification.versioned:
-        lowered[f"{uri}?{query}".lower()] = lowered.get(f"{uri}?{query}".lower(), 0) + 1
-    keys = []
-    for uri, query in classification.versioned:
-        key = f"{uri}?{query}"
-        keys.append(f"~^{pcre_literal(key)}\\z" if lowered[key.lower()] > 1 else key)
-    return keys
+    """Keys of the "$uri?$args" map: case-sensitive regexes, since nginx compares string keys
+    without regard to case (`?id=ABC` or a file `App.js` must not pass for `app.js?id=abc`)."""
+    return [f"~^{pcre_literal(f'{uri}?{query}')}\\z" for uri, query in classification.versioned]
 
 
 def map_entry_lines(classification: Classification) -> Iterator[str]:

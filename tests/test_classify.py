@@ -4,6 +4,8 @@ denied manifests, --prefix checks and the missing-on-disk warning.
 
 from __future__ import annotations
 
+import dataclasses
+
 import json
 import random
 from pathlib import Path
@@ -260,3 +262,17 @@ def test_special_files_revalidate_whatever_the_manifest_says(tmp_path: Path) -> 
     assert result.hashed_uris == ["/static/app.0123456789ab.js"]
     for uri in ("/static/sw.0123456789ab.js", "/static/app/page.0123456789ab.html", "/static/site.0123456789ab.webmanifest"):
         assert explain(result, uri)[0] is False
+
+
+def test_a_manifest_below_root_is_denied_where_it_lies(tmp_path: Path) -> None:
+    """An esbuild metafile (no place of its own in the build) inside --root is not served."""
+    tree = tmp_path / "dist"
+    touch(tree, "app-ABCD2345.js")
+    meta = tree / "meta" / "meta.json"
+    meta.parent.mkdir()
+    meta.write_text("{}")
+    read = ManifestReading(format=ManifestFormat.ESBUILD, file=str(meta), build_root=tree,
+                           hashed=[Entry("app-ABCD2345.js", '["outputs"]')], hashed_reason="test")
+    assert classify([read], "/", local_root=tree).denied_uris == ["/meta/meta.json"]
+    kept_served = dataclasses.replace(read, served_by_design=True)
+    assert classify([kept_served], "/", local_root=tree).denied_uris == []

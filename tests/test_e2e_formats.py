@@ -65,13 +65,15 @@ def test_real_build_every_file(tmp_path: Path, serve, sample: str, listed: list[
 def test_laravel_mix_query_string_versions(tmp_path: Path, serve) -> None:
     public = tmp_path / "public"
     shutil.copytree(SAMPLES / "mix" / "public", public)
+    (public / "js" / "App.js").write_text("another file, equal to app.js up to case\n")
     http_out, server_out = tmp_path / "http.conf", tmp_path / "server.conf"
     assert main(["render", str(public / "mix-manifest.json"), "--root", str(public), "--prefix", "/",
                  "--http-out", str(http_out), "--server-out", str(server_out), "--nginx-test"]) == 0
     server = serve(http_part=http_out.read_text(), server_part=server_out.read_text())
     version = "id=a7ddb62dee15a341204292c8c01a0b59"
     assert server.request(f"/js/app.js?{version}").all("Cache-Control") == [HASHED_CC]
-    for other in ("/js/app.js", "/js/app.js?id=0000", f"/js/app.js?{version}&x=1", f"/css/app.css?{version}"):
+    for other in ("/js/app.js", "/js/app.js?id=0000", f"/js/app.js?{version}&x=1", f"/css/app.css?{version}",
+                  f"/js/app.js?{version.upper()}", f"/js/App.js?{version}"):
         response = server.request(other)
         assert response.status == 200
         assert response.all("Cache-Control") == ["no-cache"], other

@@ -171,7 +171,7 @@ def test_real_npm_build(tool: str, tmp_path: Path, serve) -> None:
     shutil.copytree(Path(__file__).parent / "fixtures" / "npm" / tool, project,
                     ignore=shutil.ignore_patterns("node_modules", "dist"))
     subprocess.run(["npm", "ci", "--no-audit", "--no-fund"], cwd=project, check=True, capture_output=True)
-    build = ["npx", "vite", "build"] if tool == "vite" else ["npx", "webpack", "--mode", "production"]
+    build = ["npx", "vite", "build"] if tool == "vite" else ["npx", "webpack", "--mode", "production", "--json=stats.json"]
     subprocess.run(build, cwd=project, check=True, capture_output=True)
     tree = project / "dist"
     if tool == "vite":
@@ -181,9 +181,16 @@ def test_real_npm_build(tool: str, tmp_path: Path, serve) -> None:
     else:
         manifest_path = tree / "manifest.json"
         prefix, denied = "/static/", {"/static/manifest.json"}
-        manifest = json.loads(manifest_path.read_text())
-        hashed = {value for key, value in manifest.items() if Path(value).name != key}
-    http_part, server_part = render(tmp_path, manifest_path, "--prefix", prefix, "--root", str(tree))
+        # webpack's own, untrimmed stats: the truth on what is immutable (not the copied look-alike)
+        stats = json.loads((project / "stats.json").read_text())
+        assert "entrypoints" in stats
+        hashed = {prefix + a["name"] for a in stats["assets"] if a.get("info", {}).get("immutable")}
+        assert "/static/legacy.0123456789abcdef0123.js" not in hashed
+    extra = [str(project / "stats.json")] if tool == "webpack" else []
+    code = main(["render", str(manifest_path), *extra, "--prefix", prefix, "--root", str(tree),
+                 "--http-out", str(tmp_path / "http.conf"), "--server-out", str(tmp_path / "server.conf"), "--nginx-test"])
+    assert code == 0
+    http_part, server_part = (tmp_path / "http.conf").read_text(), (tmp_path / "server.conf").read_text()
     server = serve(http_part=http_part, server_part=server_part)
     assert check_every_file(server, tree, prefix, hashed, denied) >= 5
 

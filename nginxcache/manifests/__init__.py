@@ -62,6 +62,8 @@ def detect(data: Any, path: Path) -> ManifestFormat:
         return ManifestFormat.SPROCKETS
     if name.startswith(webassets.FILE_PREFIX):
         return ManifestFormat.WEBASSETS
+    if webpack_stats.looks_like(data):  # before Encore: a full stats.json has `entrypoints` too
+        return ManifestFormat.WEBPACK_STATS
     if encore.looks_like_entrypoints(data) or (webpack.looks_like(data) and encore.is_encore_build(path)):
         return ManifestFormat.ENCORE
     for fmt, looks_like in _BY_SHAPE:

@@ -67,5 +67,6 @@ def read(data: Any, file: Path) -> ManifestReading:
         hashed=hashed,
         hashed_reason=REASON,
         unhashed=unhashed,
-        manifest_relpath=None,  # the service worker fetches ngsw.json: it must be served
+        manifest_relpath=None,
+        served_by_design=True,  # the service worker fetches ngsw.json
     )
