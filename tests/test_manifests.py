@@ -17,22 +17,11 @@ from nginxcache.errors import ManifestError, NginxcacheError, UnsafeEntryError
 from nginxcache.manifests import detect, load_manifest, read_json
 from nginxcache.model import ManifestFormat, ManifestReading
 
+from manifest_helpers import hashed_paths, unhashed_paths, write  # noqa: E402
+
 SAMPLES = Path(__file__).resolve().parent.parent / "sample_configs"
 
 
-def write(tmp_path: Path, relpath: str, data: Any) -> Path:
-    path = tmp_path / relpath
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(data if isinstance(data, str) else json.dumps(data), encoding="utf-8")
-    return path
-
-
-def hashed_paths(reading: ManifestReading) -> set[str]:
-    return {entry.path for entry in reading.hashed}
-
-
-def unhashed_paths(reading: ManifestReading) -> set[str]:
-    return {entry.path for entry, _ in reading.unhashed}
 
 
 # --- Django ----------------------------------------------------------------------------

@@ -22,22 +22,11 @@ from nginxcache.manifests.esbuild import build_root as esbuild_build_root
 from nginxcache.manifests.webpack_stats import apply_stats, combine_stats
 from nginxcache.model import Entry, ManifestFormat, ManifestReading
 
+from manifest_helpers import hashed_paths, unhashed_paths, write  # noqa: E402
+
 SAMPLES = Path(__file__).resolve().parent.parent / "sample_configs"
 
 
-def write(tmp_path: Path, relpath: str, data: Any) -> Path:
-    path = tmp_path / relpath
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(data if isinstance(data, str) else json.dumps(data), encoding="utf-8")
-    return path
-
-
-def hashed_paths(reading: ManifestReading) -> set[str]:
-    return {entry.path for entry in reading.hashed}
-
-
-def unhashed_paths(reading: ManifestReading) -> set[str]:
-    return {entry.path for entry, _ in reading.unhashed}
 
 
 def versioned(reading: ManifestReading) -> set[tuple[str, str | None]]:
