@@ -8,15 +8,17 @@ URIs are in nginx's decoded `$uri` form: the served prefix plus the path as on d
 from __future__ import annotations
 
 import gzip
-from collections import Counter
-import re
 import os
-import posixpath
-from collections.abc import Iterable, Iterator, Sequence
+import re
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from itertools import chain, compress, islice
+from operator import eq, ne
 from pathlib import Path
+from typing import NamedTuple
 
 from nginxcache.errors import UnsafeEntryError
-from nginxcache.model import Classification, ManifestReading
+from nginxcache.model import Classification, Entries, Entry, ManifestReading, UriList
+from nginxcache.quoting import asset_path_problem
 
 NOT_LISTED = "not listed as a hashed output by any manifest: revalidated"
 SERVICE_WORKERS = ("sw.js", "service-worker.js", "serviceworker.js", "ngsw-worker.js", "firebase-messaging-sw.js")
@@ -118,6 +120,130 @@ def _stale_gzip(path: str, source: str) -> bool:
         return True
 
 
+class _Source(NamedTuple):
+    """One manifest's hashed entries as URIs below the prefix: `rest[j]` is entry j's URI
+    without the prefix (the manifest's own string when its mount is the prefix)."""
+
+    file: str
+    reason: str
+    kept: bool
+    rest: list[str]
+    where: Callable[[int], str]  # the JSON key path of rest[j]
+
+
+def _source(reading: ManifestReading, mount: str, prefix: str, reason: str, kept: bool) -> tuple[_Source, list[tuple[str, Entry]]]:
+    """The reading's plain hashed entries, and its query-string versions as (uri, entry)."""
+    below = mount[len(prefix) :]
+    if isinstance(reading.hashed, Entries):
+        paths = reading.hashed.paths
+        rest = paths if not below else [below + path for path in paths]
+        return _Source(reading.file, reason, kept, rest, reading.hashed.where), []
+    rest, wheres, versioned = [], [], []
+    for entry in reading.hashed:
+        uri = to_uri(entry.path, mount, file=reading.file, key_path=entry.key_path)
+        if entry.query is not None:
+            versioned.append((uri, entry))
+        else:
+            rest.append(uri[len(prefix) :])
+            wheres.append(entry.key_path)
+    return _Source(reading.file, reason, kept, rest, wheres.__getitem__), versioned
+
+
+class _Evidence(Mapping[str, tuple[str, str, str]]):
+    """uri -> (manifest file, key path, reason) for every hashed URI, looked up on demand:
+    the first manifest naming it (a dict of a million tuples is not built for a render)."""
+
+    def __init__(self, hashed: UriList, sources: list[_Source]) -> None:
+        self._hashed = hashed
+        self._sources = sources
+        self._indexes: list[dict[str, int] | None] = [None] * len(sources)
+
+    def __getitem__(self, uri: str) -> tuple[str, str, str]:
+        if uri not in self._hashed:
+            raise KeyError(uri)
+        rest = uri[len(self._hashed.prefix) :]
+        for i, source in enumerate(self._sources):
+            if self._indexes[i] is None:
+                self._indexes[i] = {name: j for j, name in reversed(list(enumerate(source.rest)))}
+            j = self._indexes[i].get(rest)  # type: ignore[union-attr]
+            if j is not None:
+                return source.file, source.where(j), source.reason
+        raise KeyError(uri)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._hashed)
+
+    def __len__(self) -> int:
+        return len(self._hashed)
+
+
+def _locate(sources: list[_Source], rest: str) -> tuple[str, str]:
+    """(file, key path) of the first entry naming `rest`, for a message."""
+    for source in sources:
+        try:
+            return source.file, source.where(source.rest.index(rest))
+        except ValueError:
+            continue
+    return "", ""
+
+
+# One pass each over the sorted URIs, one per line ("/" + rest + "\n"), finds the few that
+# need a look of their own; every other URI is a plain, safe, ordinary hashed file.
+_SLASH_THEN = re.compile(r"/[/.\n]")  # '//', '/.', '/' at the end: empty or dot segments, dotfiles, absolute
+_SPECIAL_NAME = re.compile(r"\.(?:(?i:html?|webmanifest)\n|js\n(?:(?<=sw\.js\n)|(?<=worker\.js\n)))")
+_UNSAFE_CHAR = re.compile("[\x00-\x09\x0b-\x1f\x7f\"\\\\\ud800-\udfff]")
+_UNSAFE_BYTES = bytes([*range(0x00, 0x0A), *range(0x0B, 0x20), 0x7F]) + b'"\\' + bytes(range(ord("A"), ord("Z") + 1))
+
+
+def _lines_at(text: str, pattern: re.Pattern[str]) -> Iterator[str]:
+    """Each line of `text` where `pattern` matches, once, without its leading '/'."""
+    pos = 0
+    while (hit := pattern.search(text, pos)) is not None:
+        start = text.rfind("\n", 0, hit.start()) + 1
+        end = text.find("\n", hit.start())
+        yield text[start + 1 : end]
+        pos = end + 1
+
+
+class _Scan(NamedTuple):
+    odd: list[str]  # names to check one by one: dot or empty segments, dotfiles, special names, unsafe characters
+    upper: bool  # some name changes under str.lower(): case collisions are possible
+    ascii: bool
+
+
+def _scan(rest: list[str], service_workers: frozenset[str], plain: bool) -> _Scan:
+    """The bulk checks over all names at C speed. `plain`: the names come from JSON text
+    without a backslash or DEL, so none holds a control character, quote or backslash."""
+    if not rest:
+        return _Scan([], False, True)
+    text = "\n/".join(["", *rest, ""])  # "\n/a\n/b\n/": each name as "/" + name + "\n"
+    odd = [*_lines_at(text, _SLASH_THEN), *_lines_at(text, _SPECIAL_NAME)]
+    odd += [name for sw in service_workers if not sw.endswith(("sw.js", "worker.js")) for name in _named(text, sw)]
+    if text.isascii():
+        if plain:
+            upper = text.lower() != text
+        else:
+            data = text.encode()
+            if len(data.translate(None, _UNSAFE_BYTES)) == len(data) and text.count("\n") == len(rest) + 1:
+                return _Scan(odd, False, True)
+            odd += [*_lines_at(text, _UNSAFE_CHAR), *(name for name in rest if "\n" in name)]
+            upper = text.lower() != text
+    else:
+        if not plain:
+            odd += [*_lines_at(text, _UNSAFE_CHAR), *(name for name in rest if "\n" in name)]
+        upper = text.lower() != text
+    return _Scan(odd, upper, text.isascii())
+
+
+def _named(text: str, name: str) -> Iterator[str]:
+    needle = "/" + name + "\n"
+    pos = text.find(needle)
+    while pos >= 0:
+        start = text.rfind("\n", 0, pos) + 1
+        yield text[start + 1 : pos + len(needle) - 1]
+        pos = text.find(needle, pos + 1)
+
+
 def classify(
     readings: Iterable[ManifestReading],
     prefix: str,
@@ -131,14 +257,17 @@ def classify(
 ) -> Classification:
     """`local_root`: the served directory when it is on this machine (--root); else each
     manifest's own build directory stands for it. `kept`: manifests of earlier builds
-    whose hashed files stay immutable while they are on disk (rolling deploys)."""
+    whose hashed files stay immutable while they are on disk (rolling deploys).
+
+    Built for a million entries: the hashed URIs stay one sorted list of the manifests' own
+    strings, bulk passes over them find the few that need a rule of their own, and the
+    evidence for each is looked up only when asked for."""
     readings, kept = list(readings), list(kept)
     service_workers = frozenset(service_workers)
-    hashed: dict[str, tuple[str, str, str]] = {}
     unhashed: dict[str, tuple[str, str, str]] = {}
     versioned: dict[tuple[str, str], tuple[str, str, str]] = {}
     denied: set[str] = set()
-    kept_uris: set[str] = set()
+    sources: list[_Source] = []
     for reading in (*readings, *kept):
         is_kept = reading in kept
         mount = mount_prefix(reading, prefix, local_root)
@@ -147,56 +276,63 @@ def classify(
             if not is_kept:
                 uri = to_uri(entry.path, mount, file=reading.file, key_path=entry.key_path)
                 unhashed.setdefault(uri, (reading.file, entry.key_path, why))
-        for entry in reading.hashed:
-            uri = to_uri(entry.path, mount, file=reading.file, key_path=entry.key_path)
-            if entry.query is not None:
-                versioned.setdefault((uri, entry.query), (reading.file, entry.key_path, reason))
-            elif uri not in hashed:
-                hashed[uri] = (reading.file, entry.key_path, reason)
-                if is_kept:
-                    kept_uris.add(uri)
+        source, queried = _source(reading, mount, prefix, reason, is_kept)
+        sources.append(source)
+        for uri, entry in queried:
+            versioned.setdefault((uri, entry.query or ""), (reading.file, entry.key_path, reason))
         if not serve_manifest and not is_kept:
             denied |= _manifest_uris(reading, mount, local_root)
 
+    rest = sorted(sources[0].rest) if len(sources) == 1 else sorted(chain.from_iterable(s.rest for s in sources))
+    if any(map(eq, rest, islice(rest, 1, None))):
+        rest = list(dict.fromkeys(rest))  # named twice: one key (sorted order kept)
+    hashed = UriList(prefix, rest)
+    kept_uris: set[str] = set()
+    if kept:
+        current = set(chain.from_iterable(s.rest for s in sources if not s.kept))
+        kept_uris = {prefix + name for s in sources if s.kept for name in s.rest if name not in current}
+
+    dropped: set[str] = set()
     for uri, (file, where, _) in unhashed.items():
-        if uri in hashed and uri not in kept_uris:
-            other_file, other_where, _ = hashed[uri]
-            raise UnsafeEntryError(
-                f"{uri!r} is hashed per {other_file} at {other_where} but unhashed per {file} at {where}",
-                file=file,
-            )
-        hashed.pop(uri, None)  # an earlier build's verdict never overrides the current one
-    for uri in list(hashed):
+        if uri in hashed:
+            if uri not in kept_uris:
+                other_file, other_where = _locate(sources, uri[len(prefix) :])
+                raise UnsafeEntryError(
+                    f"{uri!r} is hashed per {other_file} at {other_where} but unhashed per {file} at {where}",
+                    file=file,
+                )
+            dropped.add(uri[len(prefix) :])  # an earlier build's verdict never overrides the current one
+    scan = _scan(rest, service_workers, plain=all(r.plain_strings for r in (*readings, *kept)))
+    for name in dict.fromkeys(scan.odd):
+        problem = asset_path_problem(name)
+        if problem:
+            file, where = _locate(sources, name)
+            raise UnsafeEntryError(f"entry {name!r} {problem}; refused", file=file, key_path=where)
+        uri = prefix + name
         why = "a dotfile: not served (404)" if is_dotfile(uri) else always_revalidated(uri, service_workers)
-        if why:
-            file, where, _ = hashed.pop(uri)
+        if why and name not in dropped:
+            file, where = _locate(sources, name)
             unhashed[uri] = (file, where, why)
+            dropped.add(name)
+    if is_dotfile(prefix):
+        for name in rest:
+            file, where = _locate(sources, name)
+            unhashed[prefix + name] = (file, where, "a dotfile: not served (404)")
+        dropped.update(rest)
 
     warnings: list[str] = []
     trees = [local_root] if local_root is not None else list(dict.fromkeys(r.build_root for r in readings))
     trees = [tree for tree in trees if tree.is_dir()]
     tree_uris: list[str] | None = None
     gzip_siblings = brotli_siblings = False
-    # Groups of names equal up to case; only names that collide are kept (a million
-    # lowercase strings are cheap, a million sets are not).
-    lowered = Counter(uri.lower() for uri in (*hashed, *unhashed))
-    by_lower: dict[str, set[str]] = {low: set() for low, n in lowered.items() if n > 1}
-    for uri in (*hashed, *unhashed):
-        names = by_lower.get(uri.lower())
-        if names is not None:
-            names.add(uri)
     files: dict[str, str] = {}
     if scan_tree:
         for tree in trees:
             files.update(_tree_files(tree, prefix))
+    hashed = UriList(prefix, [name for name in rest if name not in dropped] if dropped else rest, ascii=scan.ascii)
     # A manifest alone, away from its build, tells nothing of missing files.
-    is_build_tree = bool(files) and (local_root is not None or not hashed or any(uri in files for uri in hashed))
+    is_build_tree = bool(files) and (local_root is not None or not hashed or any(uri in hashed for uri in files))
     if files:
-        hashed_by_lower = {uri.lower(): uri for uri in hashed}  # only when a tree is read
-        for uri in files:
-            low = uri.lower()
-            if low in lowered and uri not in hashed and uri not in unhashed:
-                by_lower.setdefault(low, set()).update((uri, hashed_by_lower.get(low, uri)))
         stale = []
         for uri, path in files.items():
             if uri.endswith(".gz") and uri[:-3] in files:
@@ -209,21 +345,19 @@ def classify(
             warnings.append(f"{len(stale)} .gz file(s) do not decompress to their current source: {', '.join(stale[:3])}")
     if is_build_tree:
         tree_uris = sorted(files)
-        for uri in kept_uris - files.keys():
-            del hashed[uri]  # an earlier build's file that is gone: nothing to keep
+        gone = {uri[len(prefix) :] for uri in kept_uris - files.keys()}
+        if gone:
+            # an earlier build's file that is gone: nothing to keep
+            hashed = UriList(prefix, [name for name in hashed.rest if name not in gone], ascii=scan.ascii)
         missing = [uri for uri in hashed if uri not in files]
         if missing:
-            sample = ", ".join(sorted(missing)[:3])
-            warnings.append(f"{len(missing)} hashed file(s) named by the manifest are not on disk here: {sample}")
-    # nginx compares map string keys without regard to case: where two names differ only in
-    # case, the hashed ones become case-sensitive regex keys so the other name is not caught.
-    case_sensitive = frozenset(uri for names in by_lower.values() if len(names) > 1 for uri in names if uri in hashed)
+            warnings.append(f"{len(missing)} hashed file(s) named by the manifest are not on disk here: {', '.join(missing[:3])}")
 
     return Classification(
-        hashed_uris=sorted(hashed),
-        case_sensitive_uris=case_sensitive,
-        denied_uris=sorted(denied - hashed.keys()),
-        evidence=hashed,
+        hashed_uris=hashed,
+        case_sensitive_uris=_case_twins(hashed, unhashed, files, scan.upper),
+        denied_uris=sorted(uri for uri in denied if uri not in hashed),
+        evidence=_Evidence(hashed, sources),
         unhashed_evidence=unhashed,
         warnings=warnings,
         versioned=sorted(versioned),
@@ -232,6 +366,29 @@ def classify(
         brotli_siblings=brotli_siblings,
         tree_uris=tree_uris,
     )
+
+
+def _case_twins(hashed: UriList, unhashed: Mapping[str, object], files: Mapping[str, str], upper: bool) -> frozenset[str]:
+    """Hashed URIs that equal another known name up to case (str.lower()).
+
+    nginx compares map string keys without regard to case: these become case-sensitive regex
+    keys, so that the other name is not caught. Of two names equal up to case, at least one
+    changes under lower(): only those are lowered, the hashed ones only when `upper` says
+    some do (a million lowercase copies are not made).
+    """
+    changed = [name for name in chain(unhashed, files) if name != name.lower()]
+    if upper:
+        changed += compress(hashed, map(ne, hashed.rest, map(str.lower, hashed.rest)))
+    groups: dict[str, set[str]] = {}
+    for name in changed:
+        groups.setdefault(name.lower(), set()).add(name)
+    twins: set[str] = set()
+    for low, group in groups.items():
+        if low in hashed or low in unhashed or low in files:
+            group.add(low)
+        if len(group) > 1:
+            twins.update(name for name in group if name in hashed)
+    return frozenset(twins)
 
 
 def explain(classification: Classification, uri: str, query: str = "") -> tuple[bool, str]:

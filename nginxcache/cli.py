@@ -37,7 +37,7 @@ from nginxcache.render import (
     render_server,
     render_site_part,
 )
-from nginxcache.validate import intended_http, intended_keys, intended_server, intended_site, validate_rendered
+from nginxcache.validate import intended_http, intended_server, intended_site, validate_rendered
 
 ONE_YEAR = 31_536_000
 ONE_DAY = 86_400
@@ -360,7 +360,9 @@ def _compile(pattern: str, option: str) -> re.Pattern[str]:
 
 def _render_parts(
     args: SimpleNamespace, classification: Classification, options: RenderOptions, sources: list[str]
-) -> tuple[dict[str, str], dict[str, str]]:
+) -> tuple[dict[str, tuple[str, ...]], dict[str, str]]:
+    """Each part's text, in pieces (a million map entries are not made one string), and
+    the label naming it in messages."""
     parts: dict[str, tuple[Rendered | str, list]] = {}
     if args.site_out:
         parts["site"] = (render_site_part(classification, options, sources), intended_site(classification, options, skeleton=True))
@@ -373,12 +375,12 @@ def _render_parts(
         "server": str(args.server_out or "server-level part"),
         "site": str(args.site_out),
     }
-    validate_rendered(parts, labels, intended_keys(classification))
-    texts = {role: (r.text if isinstance(r, Rendered) else r) for role, (r, _) in parts.items()}
-    return texts, labels
+    validate_rendered(parts, labels, classification)
+    pieces = {role: tuple(r.chunks()) if isinstance(r, Rendered) else (r,) for role, (r, _) in parts.items()}
+    return pieces, labels
 
 
-def _print_parts(parts: dict[str, str], options: RenderOptions) -> None:
+def _print_parts(parts: dict[str, tuple[str, ...]], options: RenderOptions) -> None:
     banners = {
         "http": "http-level part: put inside http { }, e.g. /etc/nginx/conf.d/assets.conf",
         "server": "server-level part: put inside server { }, e.g. include snippets/assets.conf;",
@@ -386,7 +388,7 @@ def _print_parts(parts: dict[str, str], options: RenderOptions) -> None:
     for role in ("http", "server"):
         if role in parts:
             sys.stdout.write(f"# ===== {banners[role]} =====\n")
-            sys.stdout.write(parts[role])
+            sys.stdout.writelines(parts[role])
             if role == "http" and "server" in parts:
                 sys.stdout.write("\n")
 

@@ -7,10 +7,12 @@ from __future__ import annotations
 
 import json
 import re
+from bisect import bisect_left
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
-from typing import NamedTuple
+from typing import NamedTuple, overload
 
 
 class ManifestFormat(StrEnum):
@@ -44,6 +46,57 @@ class Entry(NamedTuple):
     query: str | None = None  # query-string versions (Laravel Mix `id=...`): the exact $args
 
 
+class Entries(Sequence[Entry]):
+    """A big manifest's entries column by column: the paths as the manifest's own strings,
+    and each entry's JSON key path made only when a message or `explain` asks for it
+    (a million Entry tuples and key-path strings would cost more than the manifest)."""
+
+    __slots__ = ("paths", "_keys", "_head", "_index")
+
+    def __init__(self, paths: list[str], keys: Sequence[str | int], head: tuple[str | int, ...] = ()) -> None:
+        self.paths = paths
+        self._keys = keys  # entry i sits at head + (keys[i],)
+        self._head = head
+        self._index: dict[str, int] | None = None
+
+    def where(self, index: int) -> str:
+        return key_path(*self._head, self._keys[index])
+
+    def index_of(self, path: str) -> int:
+        """The first entry naming `path` (ValueError if none)."""
+        if self._index is None:
+            self._index = {}
+            for i, name in enumerate(self.paths):
+                self._index.setdefault(name, i)
+        try:
+            return self._index[path]
+        except KeyError:
+            raise ValueError(path) from None
+
+    def __len__(self) -> int:
+        return len(self.paths)
+
+    @overload
+    def __getitem__(self, index: int) -> Entry: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[Entry]: ...
+    def __getitem__(self, index: int | slice) -> Entry | list[Entry]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        return Entry(self.paths[index], self.where(index))
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, (Entries, list)):
+            return len(self) == len(other) and list(self) == list(other)
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+def entry_paths(entries: Sequence[Entry]) -> list[str]:
+    return entries.paths if isinstance(entries, Entries) else [entry.path for entry in entries]
+
+
 @dataclass(frozen=True, slots=True)
 class ManifestReading:
     """What one manifest says: which outputs are content-hashed, and why."""
@@ -51,7 +104,7 @@ class ManifestReading:
     format: ManifestFormat
     file: str
     build_root: Path  # local directory the relative paths are relative to
-    hashed: list[Entry]
+    hashed: Sequence[Entry]  # a list, or Entries for manifests that may be huge
     hashed_reason: str  # why the manifest's hashed entries count as hashed
     unhashed: list[tuple[Entry, str]] = field(default_factory=list)  # listed, but not hashed
     manifest_relpath: str | None = None  # the manifest's own path below build_root
@@ -59,10 +112,13 @@ class ManifestReading:
     # relative paths are relative to their build directory, which may sit below --root.
     paths_relative_to_root: bool = False
     served_by_design: bool = False  # Angular's ngsw.json: its service worker fetches it
+    # The JSON text holds no backslash and no DEL: none of its strings has a control
+    # character, a quote or a backslash (JSON escapes those), so no name needs that check.
+    plain_strings: bool = False
 
 
 def in_build_dir(
-    fmt: ManifestFormat, file: Path, hashed: list[Entry], unhashed: list[tuple[Entry, str]], reason: str
+    fmt: ManifestFormat, file: Path, hashed: Sequence[Entry], unhashed: list[tuple[Entry, str]], reason: str
 ) -> ManifestReading:
     """The common case: a manifest written into the build directory it describes."""
     return ManifestReading(
@@ -87,14 +143,78 @@ class CachePolicy:
         return cls(f"public, max-age={hashed_max_age}, immutable", unhashed)
 
 
+class UriList(Sequence[str]):
+    """Sorted, unique URIs that share a prefix, kept as the prefix and the sorted rest of
+    each: for a manifest served at its mount the rest are the manifest's own strings, so a
+    million URIs cost one list, and the map's entries are written with one join per chunk."""
+
+    __slots__ = ("prefix", "rest", "_ascii")
+
+    def __init__(self, prefix: str, rest: list[str], *, ascii: bool | None = None) -> None:
+        self.prefix = prefix
+        self.rest = rest  # sorted, unique
+        self._ascii = ascii  # every rest is ASCII, when the caller already knows
+
+    def is_ascii(self) -> bool:
+        if self._ascii is None:
+            self._ascii = all(map(str.isascii, self.rest))
+        return self._ascii
+
+    @classmethod
+    def of(cls, uris: Sequence[str]) -> UriList:
+        return cls("", sorted(set(uris)))
+
+    def __len__(self) -> int:
+        return len(self.rest)
+
+    @overload
+    def __getitem__(self, index: int) -> str: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[str]: ...
+    def __getitem__(self, index: int | slice) -> str | list[str]:
+        if isinstance(index, slice):
+            return [self.prefix + rest for rest in self.rest[index]]
+        return self.prefix + self.rest[index]
+
+    def __iter__(self) -> Iterator[str]:
+        return map(self.prefix.__add__, self.rest)
+
+    def index(self, uri: object, start: int = 0, stop: int | None = None) -> int:
+        if isinstance(uri, str) and uri.startswith(self.prefix):
+            rest = uri[len(self.prefix) :]
+            i = bisect_left(self.rest, rest)
+            if i < len(self.rest) and self.rest[i] == rest and start <= i < (len(self.rest) if stop is None else stop):
+                return i
+        raise ValueError(f"{uri!r} is not in the list")
+
+    def __contains__(self, uri: object) -> bool:
+        try:
+            self.index(uri)
+        except ValueError:
+            return False
+        return True
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, UriList):
+            return list(self) == list(other)
+        if isinstance(other, list):
+            return list(self) == other
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"UriList({self.prefix!r}, {len(self.rest)} URIs)"
+
+
 @dataclass(frozen=True, slots=True)
 class Classification:
     """Every hashed URI (decoded `$uri` form) with its evidence, and what is not served."""
 
-    hashed_uris: list[str]  # sorted, unique
+    hashed_uris: UriList  # sorted, unique
     case_sensitive_uris: frozenset[str]  # hashed URIs that equal another name up to case
     denied_uris: list[str]  # build manifests under the root: 404
-    evidence: dict[str, tuple[str, str, str]]  # uri -> (manifest file, key path, reason)
+    evidence: Mapping[str, tuple[str, str, str]]  # hashed uri -> (manifest file, key path, reason), looked up on demand
     unhashed_evidence: dict[str, tuple[str, str, str]]
     warnings: list[str]
     versioned: list[tuple[str, str]] = field(default_factory=list)  # (uri, exact $args), sorted

@@ -44,17 +44,18 @@ def private_conf(prefix: Path, http_body: str, *, user_root: bool = False) -> Pa
     return conf
 
 
-def nginx_test(parts: dict[str, str], labels: dict[str, str], nginx: str | None = None) -> None:
+def nginx_test(parts: dict[str, str | tuple[str, ...]], labels: dict[str, str], nginx: str | None = None) -> None:
     """Run `nginx -t` on a private config including the parts; any [warn] or error fails.
 
-    parts: role ('http', 'server', 'site') -> text, as in validate.validate.
+    parts: role ('http', 'server', 'site') -> text (whole or in pieces), as in validate.validate.
     """
     binary = find_nginx(nginx)
     with tempfile.TemporaryDirectory(prefix="nginxcache-nginx-t-") as tmp:
         prefix = Path(tmp)
         body = ""
         for role, text in parts.items():
-            (prefix / f"{role}.conf").write_text(text, encoding="utf-8")
+            with open(prefix / f"{role}.conf", "w", encoding="utf-8") as stream:
+                stream.writelines((text,) if isinstance(text, str) else text)
         if "http" in parts:
             body += f"    include {prefix / 'http.conf'};\n"
         if "server" in parts:

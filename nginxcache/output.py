@@ -12,33 +12,58 @@ import os
 import stat
 import tempfile
 from collections.abc import Iterable
-from dataclasses import dataclass
+import dataclasses
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from nginxcache.errors import WriteError
 
 
+_ENCODING = ("utf-8", "surrogateescape")
+
+
 @dataclass(frozen=True, slots=True)
 class Change:
     path: Path
-    old: str | None  # None: the file does not exist yet
-    new: str
+    old: bytes | None  # the current file; None: it does not exist yet
+    new: str | tuple[str, ...]  # the new text, whole or in chunks (a million map entries)
+    changed: bool = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "changed", self.old is None or not _same(self.old, self.pieces()))
+
+    def pieces(self) -> tuple[str, ...]:
+        return (self.new,) if isinstance(self.new, str) else self.new
 
     @property
-    def changed(self) -> bool:
-        return self.old != self.new
+    def new_text(self) -> str:
+        return "".join(self.pieces())
 
 
-def plan(path: Path, new: str) -> Change:
+def _same(old: bytes, pieces: tuple[str, ...]) -> bool:
+    """Whether the pieces, encoded, are exactly `old`: the sizes first, then piece by piece."""
+    size = sum(len(p) if p.isascii() else len(p.encode(*_ENCODING)) for p in pieces)
+    if size != len(old):
+        return False
+    view, position = memoryview(old), 0
+    for piece in pieces:
+        data = piece.encode(*_ENCODING)
+        if view[position : position + len(data)] != data:
+            return False
+        position += len(data)
+    return True
+
+
+def plan(path: Path, new: str | tuple[str, ...] | list[str]) -> Change:
     try:
-        old = path.read_bytes().decode("utf-8", errors="surrogateescape")
+        old = path.read_bytes()
     except FileNotFoundError:
         old = None
     except IsADirectoryError:
         raise WriteError("is a directory", file=path) from None
     except OSError as exc:
         raise WriteError(f"cannot read the current file: {exc.strerror}", file=path) from None
-    return Change(path, old, new)
+    return Change(path, old, new if isinstance(new, str) else tuple(new))
 
 
 def _diff_lines(text: str) -> list[str]:
@@ -52,16 +77,16 @@ def unified_diff(change: Change) -> str:
     label = str(change.path)
     return "".join(
         difflib.unified_diff(
-            _diff_lines(change.old or ""),
-            _diff_lines(change.new),
+            _diff_lines((change.old or b"").decode(*_ENCODING)),
+            _diff_lines(change.new_text),
             fromfile=label if change.old is not None else "/dev/null",
             tofile=label,
         )
     )
 
 
-def _stage(change: Change, text: str | None = None) -> Path:
-    """A temporary file beside the target holding `text` (default: the new content)."""
+def _stage(change: Change, old: bytes | None = None) -> Path:
+    """A temporary file beside the target holding the new content (or `old`, to restore)."""
     directory = change.path.parent
     if not directory.is_dir():
         raise WriteError(f"directory {directory} does not exist", file=change.path)
@@ -72,7 +97,11 @@ def _stage(change: Change, text: str | None = None) -> Path:
     tmp = Path(tmp_name)
     try:
         with os.fdopen(fd, "wb") as handle:
-            handle.write((change.new if text is None else text).encode("utf-8", errors="surrogateescape"))
+            if old is not None:
+                handle.write(old)
+            else:
+                for piece in change.pieces():
+                    handle.write(piece.encode(*_ENCODING))
             handle.flush()
             os.fsync(handle.fileno())
         try:
@@ -97,7 +126,7 @@ def write_all(changes: list[Change]) -> None:
     already replaced get their old content back. A symlinked target keeps its link: the
     file it points to is replaced.
     """
-    changes = [Change(Path(os.path.realpath(c.path)), c.old, c.new) for c in changes if c.changed]
+    changes = [dataclasses.replace(c, path=Path(os.path.realpath(c.path))) for c in changes if c.changed]
     staged: list[tuple[Path, Change]] = []
     try:
         for change in changes:
@@ -128,7 +157,7 @@ def _restore(done: list[Change]) -> None:
             if change.old is None:
                 change.path.unlink(missing_ok=True)
             else:
-                os.replace(_stage(change, change.old), change.path)
+                os.replace(_stage(change, old=change.old), change.path)
         except (OSError, WriteError):
             continue
 

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
+from typing import NamedTuple
 
 import jinja2
 
@@ -27,7 +28,7 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _NAME = re.compile(r"[a-z0-9_]{1,16}")  # keeps every variable name under 46 bytes
 _LISTEN_TOKEN = re.compile(r"[A-Za-z0-9_.:\[\]=/*-]+")
 _PCRE_LITERAL = re.compile(r"[A-Za-z0-9/_\x80-\U0010ffff]")
-ENTRIES_PER_CHUNK = 4096
+ENTRIES_PER_CHUNK = 65536
 ENTRIES_MARKER_PREFIX = "    # nginxcache-map-entries-"
 
 
@@ -151,13 +152,42 @@ def versioned_keys(classification: Classification) -> list[str]:
     return [f"~^{pcre_literal(f'{uri}?{query}')}\\z" for uri, query in classification.versioned]
 
 
-def map_entry_lines(classification: Classification) -> Iterator[str]:
-    """The hashed map's entries, in chunks of lines, each key through nginx_quote."""
-    case_sensitive = classification.case_sensitive_uris
+class EntryChunk(NamedTuple):
+    """Consecutive entry lines of the hashed map.
+
+    `keys` is None for a run of plain keys written by one join (each `"PREFIX+REST" 1;`,
+    nothing to escape); otherwise the map keys of the lines, in order, each through
+    nginx_quote (case-sensitive regex keys, names with a quote or backslash)."""
+
+    text: str
+    count: int
+    keys: list[str] | None
+
+
+def map_entry_chunks(classification: Classification) -> Iterator[EntryChunk]:
+    """The hashed map's entries: plain keys a chunk per join, the others line by line."""
     uris = classification.hashed_uris
-    for start in range(0, len(uris), ENTRIES_PER_CHUNK):
-        chunk = uris[start : start + ENTRIES_PER_CHUNK]
-        yield "".join(f"    {nginx_quote(map_key(uri, uri in case_sensitive))} 1;\n" for uri in chunk)
+    prefix, rest = uris.prefix, uris.rest
+    case_sensitive = classification.case_sensitive_uris
+    cuts = sorted(uris.index(uri) for uri in case_sensitive)
+    head, separator, tail = f'    "{prefix}', f'" 1;\n    "{prefix}', '" 1;\n'
+    plain_prefix = '"' not in prefix and "\\" not in prefix
+    start = 0
+    for stop in (*cuts, len(rest)):
+        for begin in range(start, stop, ENTRIES_PER_CHUNK):
+            run = rest[begin : min(begin + ENTRIES_PER_CHUNK, stop)]
+            text = head + separator.join(run) + tail
+            if plain_prefix and "\\" not in text and text.count('"') == 2 * len(run):
+                yield EntryChunk(text, len(run), None)
+            else:
+                yield _quoted_lines([map_key(prefix + name, False) for name in run])
+        if stop < len(rest):
+            yield _quoted_lines([map_key(prefix + rest[stop], True)])
+        start = stop + 1
+
+
+def _quoted_lines(keys: list[str]) -> EntryChunk:
+    return EntryChunk("".join(f"    {nginx_quote(key)} 1;\n" for key in keys), len(keys), keys)
 
 
 def nginx_location_order(uri: str) -> bytes:
@@ -206,12 +236,13 @@ def environment() -> jinja2.Environment:
 
 def map_hash_sizes(classification: Classification) -> tuple[int, int]:
     """(map_hash_max_size, map_hash_bucket_size) for the hashed map's keys."""
-    case_sensitive = classification.case_sensitive_uris
-    if case_sensitive:
-        longest = max((len(map_key(u, u in case_sensitive).encode()) for u in classification.hashed_uris), default=0)
-    else:
-        longest = max(map(len, map(str.encode, classification.hashed_uris)), default=0)
-    return sizes_for(len(classification.hashed_uris), longest)
+    uris = classification.hashed_uris
+    rest = uris.rest
+    longest_rest = max(map(len, rest) if uris.is_ascii() else map(len, map(str.encode, rest)), default=-1)
+    longest = len(uris.prefix.encode()) + longest_rest if longest_rest >= 0 else 0
+    for uri in classification.case_sensitive_uris:  # regex keys are longer: \. and ~^...\z
+        longest = max(longest, len(map_key(uri, True).encode()))
+    return sizes_for(len(uris), longest)
 
 
 def _context(
@@ -243,23 +274,32 @@ class Rendered:
 
     The skeleton holds one marker comment, unforgeable (a fresh nonce per render), where
     the entries go: validation parses the small skeleton with crossplane and checks the
-    entries, however many, with a strict line grammar (see validate.py).
+    entries, however many, chunk by chunk (see validate.py). The text is written chunk by
+    chunk too: a million entries are never one string.
     """
 
     skeleton: str
     marker: str  # the marker line, without its newline
-    entries: str  # the hashed map's entry lines
+    entries: tuple[EntryChunk, ...]  # the hashed map's entry lines
+
+    def chunks(self) -> list[str]:
+        """The text, in pieces."""
+        place = self.marker + "\n"
+        if place not in self.skeleton:
+            return [self.skeleton]
+        before, after = self.skeleton.split(place, 1)
+        return [before, *(chunk.text for chunk in self.entries), after]
 
     @property
     def text(self) -> str:
-        return self.skeleton.replace(self.marker + "\n", self.entries, 1)
+        return "".join(self.chunks())
 
 
 def _rendered(template: str, context: dict[str, object], classification: Classification) -> Rendered:
     skeleton = environment().get_template(template).render(context)
     marker = str(context["entries_marker"])
     has_map = marker + "\n" in skeleton  # the exact and regex strategies have no map
-    return Rendered(skeleton, marker, "".join(map_entry_lines(classification)) if has_map else "")
+    return Rendered(skeleton, marker, tuple(map_entry_chunks(classification)) if has_map else ())
 
 
 def render_http_part(classification: Classification, options: RenderOptions, sources: list[str]) -> Rendered:

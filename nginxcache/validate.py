@@ -20,6 +20,7 @@ from nginxcache.model import Classification, Strategy
 from nginxcache.quoting import nginx_unescape
 from nginxcache.render import (
     FONT_PATTERN,
+    EntryChunk,
     Rendered,
     RenderOptions,
     exact_locations,
@@ -249,13 +250,18 @@ _NOT_AN_ENTRY = re.compile(rf'^(?!    "{_KEY}" 1;$)', re.MULTILINE)
 _ENTRY_KEYS = re.compile(rf'^    "({_KEY})" 1;$', re.MULTILINE)
 
 
+FULL_CHECK_ENTRIES = 100_000  # up to this many entries, each key is also compared with the intended one
+
+
 def validate_rendered(
-    parts: dict[str, tuple[Rendered | str, list[Directive]]], labels: dict[str, str], keys: list[str]
+    parts: dict[str, tuple[Rendered | str, list[Directive]]], labels: dict[str, str], classification: Classification
 ) -> None:
     """The check used at every size: crossplane parses each part with its hashed-map entries
     left out (a marker comment holds their place and must sit in that map), and the entries,
-    however many, must each be one complete `"KEY" 1;` line whose key nginx reads as the
-    intended one, in order. Parts given as plain text are parsed whole.
+    however many, must each be one complete `"KEY" 1;` line. Up to FULL_CHECK_ENTRIES, every
+    key is also read back as nginx would and compared with the intended one, in order; above,
+    runs of plain keys (written by one join) are proven well-formed by counting, and the
+    others are read back one by one. Parts given as plain text are parsed whole.
     """
     texts = {role: (r.skeleton if isinstance(r, Rendered) else r) for role, (r, _) in parts.items()}
     parsed = _parse_parts(texts, labels, comments=True)
@@ -272,16 +278,50 @@ def validate_rendered(
             raise ValidationError("the map entries' place is not unique", file=label)
         _compare(_from_crossplane(parsed.get(role, []), rendered.marker), intended, label)
         first_line = rendered.skeleton.count("\n", 0, rendered.skeleton.index(rendered.marker)) + 1
-        _check_entries(rendered.entries, keys, label, first_line)
+        if len(classification.hashed_uris) <= FULL_CHECK_ENTRIES:
+            _check_entries("".join(chunk.text for chunk in rendered.entries), intended_keys(classification), label, first_line)
+        else:
+            _check_chunks(rendered.entries, classification, label, first_line)
 
 
-def _check_entries(entries: str, keys: list[str], label: str, first_line: int) -> None:
+def _check_chunks(chunks: tuple[EntryChunk, ...], classification: Classification, label: str, first_line: int) -> None:
+    prefix = classification.hashed_uris.prefix
+    head, separator, tail = f'    "{prefix}', f'" 1;\n    "{prefix}', '" 1;\n'
+    line = first_line
+    for chunk in chunks:
+        text, n = chunk.text, chunk.count
+        if chunk.keys is not None:
+            _check_entries(text, chunk.keys, label, line)
+        elif not (
+            # n-1 separators, a head and a tail hold all n line breaks and 2n quotes: each line
+            # is `    "PREFIX..." 1;` and no key holds a quote or a line break
+            text.startswith(head)
+            and text.endswith(tail)
+            and text.count(separator) == n - 1
+            and text.count("\n") == n
+            and text.count('"') == 2 * n
+            and "\\" not in text
+            and prefix.startswith("/")
+        ):
+            _check_entries(text, None, label, line)
+            raise ValidationError("a run of map entries is not well-formed", file=label, line=line)
+        line += n
+    if line - first_line != len(classification.hashed_uris):
+        raise ValidationError(
+            f"{line - first_line} map entries written for {len(classification.hashed_uris)} hashed files", file=label, line=line
+        )
+
+
+def _check_entries(entries: str, keys: list[str] | None, label: str, first_line: int) -> None:
+    """Every line one `"KEY" 1;` statement; with `keys`, nginx reads exactly these keys."""
     if entries and not entries.endswith("\n"):
         raise ValidationError("the map entries do not end with a line break", file=label, line=first_line)
     bad = _NOT_AN_ENTRY.search(entries, 0, len(entries) - 1) if entries else None
     if bad is not None:
         line = first_line + entries.count("\n", 0, bad.start())
         raise ValidationError("a map entry is not one complete, quoted statement", file=label, line=line)
+    if keys is None:
+        return
     found = _ENTRY_KEYS.findall(entries)
     found = [nginx_unescape(key) if "\\" in key else key for key in found]
     if found != keys:

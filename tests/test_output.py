@@ -38,8 +38,11 @@ def test_plan_reads_old_and_new(tmp_path: Path) -> None:
     assert plan(target, "x\n") == Change(target, None, "x\n")
     assert plan(target, "x\n").changed
     target.write_text("x\n")
-    assert plan(target, "x\n") == Change(target, "x\n", "x\n")
+    assert plan(target, "x\n") == Change(target, b"x\n", "x\n")
     assert not plan(target, "x\n").changed
+    assert not plan(target, ("x", "\n")).changed  # a text in pieces compares the same
+    assert plan(target, ("x", "y\n")).changed
+    assert plan(target, ("y", "\n")).changed  # same size, other bytes
 
 
 def test_plan_on_directory_is_a_write_error(tmp_path: Path) -> None:
@@ -130,7 +133,7 @@ def test_second_change_below_a_file_leaves_first_untouched(tmp_path: Path) -> No
     blocker.write_text("a file, not a directory\n")
     second = blocker / "second.conf"
     with pytest.raises(WriteError) as raised:
-        write_all([Change(first, OLD, "new\n"), Change(second, None, "new\n")])
+        write_all([Change(first, OLD.encode(), "new\n"), Change(second, None, "new\n")])
     assert str(second) in str(raised.value)
     assert first.read_text() == OLD
     assert names(tmp_path) == {"first.conf", "blocker"}

@@ -18,7 +18,7 @@ from nginx_harness import HASHED_CC, start_nginx, url_for
 from nginxcache.classify import classify
 from nginxcache.errors import UsageError, ValidationError
 from nginxcache.manifests import load_manifest
-from nginxcache.model import CachePolicy, Classification, Entry, ManifestFormat, ManifestReading, Strategy
+from nginxcache.model import CachePolicy, Classification, Entry, ManifestFormat, ManifestReading, Strategy, UriList
 from nginxcache.quoting import nginx_unescape
 from nginxcache.render import (
     RenderOptions,
@@ -38,7 +38,7 @@ LABELS = {"http": "HTTP.conf", "server": "SERVER.conf", "site": "SITE.conf"}
 def make_classification(uris: list[str], case_sensitive: set[str] = set(), denied: list[str] = ()) -> Classification:  # noqa: B006
     unique = sorted(set(uris))
     return Classification(
-        hashed_uris=unique,
+        hashed_uris=UriList.of(unique),
         case_sensitive_uris=frozenset(case_sensitive) & frozenset(unique),
         denied_uris=sorted(set(denied) - set(unique)),
         evidence={u: ("m.json", f'["{u}"]', "test") for u in unique},

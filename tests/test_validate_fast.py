@@ -11,8 +11,9 @@ from nginxcache.classify import classify
 from nginxcache.errors import ValidationError
 from nginxcache.manifests import load_manifest
 from nginxcache.model import CachePolicy, Strategy
-from nginxcache.render import RenderOptions, Rendered, render_http_part
-from nginxcache.validate import intended_http, intended_keys, validate_rendered
+from nginxcache import validate as validate_module
+from nginxcache.render import EntryChunk, RenderOptions, Rendered, render_http_part
+from nginxcache.validate import intended_http, validate_rendered
 
 SAMPLES = Path(__file__).resolve().parent.parent / "sample_configs"
 OPTIONS = RenderOptions(prefix="/static/", root="/srv/static/", name="t", strategy=Strategy.MAP,
@@ -27,13 +28,30 @@ def django() -> tuple:
 
 def check(classification, rendered: Rendered) -> None:
     validate_rendered({"http": (rendered, intended_http(classification, OPTIONS, skeleton=True))},
-                      {"http": "http.conf"}, intended_keys(classification))
+                      {"http": "http.conf"}, classification)
 
 
-def test_untouched_render_passes(django) -> None:
+def tampered(rendered: Rendered, tamper) -> Rendered:
+    """The render with the text of its first run of plain keys changed."""
+    first = next(i for i, chunk in enumerate(rendered.entries) if chunk.keys is None)
+    entries = list(rendered.entries)
+    entries[first] = entries[first]._replace(text=tamper(entries[first].text))
+    return dataclasses.replace(rendered, entries=tuple(entries))
+
+
+@pytest.fixture(params=["every key compared", "runs counted"])
+def size_mode(request, monkeypatch) -> str:
+    """Both checks: up to FULL_CHECK_ENTRIES every key is read back; above, runs are counted."""
+    if request.param == "runs counted":
+        monkeypatch.setattr(validate_module, "FULL_CHECK_ENTRIES", 0)
+    return request.param
+
+
+def test_untouched_render_passes(django, size_mode) -> None:
     classification, rendered = django
     check(classification, rendered)
     assert rendered.text.count(" 1;\n") == len(classification.hashed_uris)
+    assert any(chunk.keys is None for chunk in rendered.entries)  # plain keys are joined, not quoted one by one
 
 
 @pytest.mark.parametrize(
@@ -48,10 +66,17 @@ def test_untouched_render_passes(django) -> None:
     ],
     ids=["injection", "changed key", "dropped entry", "include key", "wrong value", "unquoted"],
 )
-def test_tampered_entries_are_refused_with_a_line(django, tamper, message: str) -> None:
+def test_tampered_entries_are_refused_with_a_line(django, size_mode, tamper, message: str) -> None:
     classification, rendered = django
+    if size_mode == "runs counted" and message == "expected":
+        if "BASE" in tamper('"admin/css/base"\n'):
+            # above FULL_CHECK_ENTRIES a run's keys are those it was joined from: a changed
+            # key still makes a well-formed line, and well-formed is what is checked there
+            check(classification, tampered(rendered, tamper))
+            return
+        message = "not well-formed"  # a line less than the run's entries
     with pytest.raises(ValidationError) as caught:
-        check(classification, dataclasses.replace(rendered, entries=tamper(rendered.entries)))
+        check(classification, tampered(rendered, tamper))
     assert message in str(caught.value)
     assert caught.value.line is not None and caught.value.line > 10
 

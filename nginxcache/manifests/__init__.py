@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 from typing import Any, Callable
@@ -93,6 +94,12 @@ _BY_SHAPE: tuple[tuple[ManifestFormat, Callable[[Any], bool]], ...] = (
 
 
 def read_json(path: Path) -> Any:
+    return _read_json(path)[0]
+
+
+def _read_json(path: Path) -> tuple[Any, bool]:
+    """(the parsed JSON, whether its text is free of backslashes and DEL: see
+    ManifestReading.plain_strings)."""
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
@@ -101,12 +108,14 @@ def read_json(path: Path) -> Any:
         raise ManifestError("is a directory, not a manifest file", file=path) from None
     except OSError as exc:
         raise ManifestError(f"cannot read: {exc.strerror}", file=path) from None
+    plain = b"\\" not in raw and b"\x7f" not in raw
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise ManifestError(f"not UTF-8 (byte {exc.start})", file=path) from None
+    del raw  # a big manifest: its bytes and its text need not both stay while it is parsed
     try:
-        return json.loads(text)
+        return json.loads(text), plain
     except json.JSONDecodeError as exc:
         raise ManifestError(f"invalid JSON at column {exc.colno}: {exc.msg}", file=path, line=exc.lineno) from None
     except RecursionError:
@@ -116,5 +125,6 @@ def read_json(path: Path) -> Any:
 def load_manifest(path: Path, fmt: ManifestFormat | None = None) -> ManifestReading:
     if fmt is not None and fmt not in READERS:
         raise ManifestError(f"--format {fmt.value} is not a manifest format: use --scan DIR for a directory", file=path)
-    data = read_json(path)
-    return READERS[fmt or detect(data, path)](data, path)
+    data, plain = _read_json(path)
+    reading = READERS[fmt or detect(data, path)](data, path)
+    return dataclasses.replace(reading, plain_strings=plain)

@@ -2,20 +2,26 @@
 
 `paths` maps each original (unhashed, still served) to its hashed copy: only the values are
 content-hashed. See ../shared/FORMATS.md.
+
+A big site's manifest holds a million entries, so they stay in columns (`Entries`) and the
+values are checked as asset paths in bulk, with every other URI, by classify. The originals
+are evidence only (they name the entry in messages): they never reach the config.
 """
 
 from __future__ import annotations
 
+from operator import eq
 from pathlib import Path
 from typing import Any
 
 from nginxcache.errors import ManifestError
 from nginxcache.manifests._common import expect_object, expect_string
-from nginxcache.model import Entry, ManifestFormat, ManifestReading, key_path
+from nginxcache.model import Entries, Entry, ManifestFormat, ManifestReading, key_path
 from nginxcache.quoting import check_asset_path
 
 VERSIONS = ("1.0", "1.1")
 REASON = "hashed copy named by Django's staticfiles.json (value of paths)"
+SELF = "staticfiles.json maps it to itself"
 
 
 def looks_like(data: Any) -> bool:
@@ -33,22 +39,22 @@ def read(data: Any, file: Path) -> ManifestReading:
             key_path=key_path("version"),
         )
     paths = expect_object(manifest.get("paths"), file, "paths")
-    hashed: list[Entry] = []
+    originals, hashed_names = list(paths), list(paths.values())
+    if {*map(type, hashed_names)} - {str}:
+        for original, value in paths.items():
+            expect_string(value, file, "paths", original)
     unhashed: list[tuple[Entry, str]] = []
-    in_paths = key_path("paths")
-    for original, hashed_name in paths.items():
-        where = in_paths + key_path(original)
-        check_asset_path(original, file=name, key_path=where)
-        check_asset_path(expect_string(hashed_name, file, "paths", original), file=name, key_path=where)
-        if hashed_name == original:
-            unhashed.append((Entry(hashed_name, where), "staticfiles.json maps it to itself"))
-        else:
-            hashed.append(Entry(hashed_name, where))
+    if any(map(eq, originals, hashed_names)):  # rare: a file left unhashed
+        for original in [o for o, h in zip(originals, hashed_names) if o == h]:
+            where = key_path("paths", original)
+            unhashed.append((Entry(check_asset_path(original, file=name, key_path=where), where), SELF))
+        kept = [i for i, (o, h) in enumerate(zip(originals, hashed_names)) if o != h]
+        originals, hashed_names = [originals[i] for i in kept], [hashed_names[i] for i in kept]
     return ManifestReading(
         format=ManifestFormat.DJANGO,
         file=name,
         build_root=file.parent,
-        hashed=hashed,
+        hashed=Entries(hashed_names, originals, ("paths",)),
         hashed_reason=REASON,
         unhashed=unhashed,
         manifest_relpath=file.name,
