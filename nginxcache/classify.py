@@ -19,6 +19,7 @@ from typing import NamedTuple
 from nginxcache.errors import UnsafeEntryError
 from nginxcache.model import Classification, Entries, Entry, ManifestReading, UriList
 from nginxcache.quoting import asset_path_problem
+from nginxcache.render import plain_entry_lines
 
 NOT_LISTED = "not listed as a hashed output by any manifest: revalidated"
 SERVICE_WORKERS = ("sw.js", "service-worker.js", "serviceworker.js", "ngsw-worker.js", "firebase-messaging-sw.js")
@@ -187,61 +188,59 @@ def _locate(sources: list[_Source], rest: str) -> tuple[str, str]:
     return "", ""
 
 
-# One pass each over the sorted URIs, one per line ("/" + rest + "\n"), finds the few that
-# need a look of their own; every other URI is a plain, safe, ordinary hashed file.
-_SLASH_THEN = re.compile(r"/[/.\n]")  # '//', '/.', '/' at the end: empty or dot segments, dotfiles, absolute
-_SPECIAL_NAME = re.compile(r"\.(?:(?i:html?|webmanifest)\n|js\n(?:(?<=sw\.js\n)|(?<=worker\.js\n)))")
-_UNSAFE_CHAR = re.compile("[\x00-\x09\x0b-\x1f\x7f\"\\\\\ud800-\udfff]")
-_UNSAFE_BYTES = bytes([*range(0x00, 0x0A), *range(0x0B, 0x20), 0x7F]) + b'"\\' + bytes(range(ord("A"), ord("Z") + 1))
-
-
-def _lines_at(text: str, pattern: re.Pattern[str]) -> Iterator[str]:
-    """Each line of `text` where `pattern` matches, once, without its leading '/'."""
-    pos = 0
-    while (hit := pattern.search(text, pos)) is not None:
-        start = text.rfind("\n", 0, hit.start()) + 1
-        end = text.find("\n", hit.start())
-        yield text[start + 1 : end]
-        pos = end + 1
+# The bulk checks read the sorted names as the hashed map's entry lines (`    "PREFIX+NAME" 1;`,
+# the text render then writes as it is): a few passes at C speed find the few names that need
+# a rule of their own; every other one is a plain, safe, ordinary hashed file.
+_SLASH_THEN = re.compile(r'/[/."]')  # '//', '/.', '/' at the end: empty or dot segments, dotfiles, absolute
+_SPECIAL_NAME = re.compile(r'\.(?:(?i:html?|webmanifest)"|js"(?:(?<=sw\.js")|(?<=worker\.js")))')
+_UNSAFE_CHAR = re.compile("[\x00-\x1f\x7f\"\\\\\ud800-\udfff]")
+_UNSAFE_BYTES = bytes([*range(0x00, 0x20), 0x7F]) + b'"\\'
 
 
 class _Scan(NamedTuple):
-    odd: list[str]  # names to check one by one: dot or empty segments, dotfiles, special names, unsafe characters
+    odd: list[str]  # names to look at one by one: dot or empty segments, dotfiles, special names, unsafe characters
     upper: bool  # some name changes under str.lower(): case collisions are possible
     ascii: bool
+    lines: str | None  # the entry lines of every name, when none needs escaping
 
 
-def _scan(rest: list[str], service_workers: frozenset[str], plain: bool) -> _Scan:
-    """The bulk checks over all names at C speed. `plain`: the names come from JSON text
-    without a backslash or DEL, so none holds a control character, quote or backslash."""
-    if not rest:
-        return _Scan([], False, True)
-    text = "\n/".join(["", *rest, ""])  # "\n/a\n/b\n/": each name as "/" + name + "\n"
-    odd = [*_lines_at(text, _SLASH_THEN), *_lines_at(text, _SPECIAL_NAME)]
-    odd += [name for sw in service_workers if not sw.endswith(("sw.js", "worker.js")) for name in _named(text, sw)]
-    if text.isascii():
-        if plain:
-            upper = text.lower() != text
-        else:
-            data = text.encode()
-            if len(data.translate(None, _UNSAFE_BYTES)) == len(data) and text.count("\n") == len(rest) + 1:
-                return _Scan(odd, False, True)
-            odd += [*_lines_at(text, _UNSAFE_CHAR), *(name for name in rest if "\n" in name)]
-            upper = text.lower() != text
-    else:
-        if not plain:
-            odd += [*_lines_at(text, _UNSAFE_CHAR), *(name for name in rest if "\n" in name)]
-        upper = text.lower() != text
-    return _Scan(odd, upper, text.isascii())
+def _scan(rest: list[str], prefix: str, service_workers: frozenset[str], plain: bool) -> _Scan:
+    """The bulk checks over all names. `plain`: they come from JSON text without a backslash
+    or DEL, so none holds a control character, quote or backslash."""
+    unsafe = [] if plain else _unsafe_names(rest)
+    skip = set(unsafe)
+    names = [name for name in rest if name not in skip] if skip else rest
+    lines = plain_entry_lines(prefix, names)
+    start = len(plain_entry_lines(prefix, [""])) - len('" 1;\n')  # where a name starts in its line
+    odd = [*unsafe, *_names_at(lines, _SLASH_THEN, start), *_names_at(lines, _SPECIAL_NAME, start)]
+    for worker in service_workers:
+        if not worker.endswith(("sw.js", "worker.js")):
+            odd += _names_at(lines, re.compile(re.escape(f"/{worker}\" 1;")), start)
+    is_ascii = lines.isascii() and all(map(str.isascii, unsafe))
+    upper = lines.lower() != lines or any(name != name.lower() for name in unsafe)
+    return _Scan(odd, upper, is_ascii, None if unsafe else lines)
 
 
-def _named(text: str, name: str) -> Iterator[str]:
-    needle = "/" + name + "\n"
-    pos = text.find(needle)
-    while pos >= 0:
-        start = text.rfind("\n", 0, pos) + 1
-        yield text[start + 1 : pos + len(needle) - 1]
-        pos = text.find(needle, pos + 1)
+def _names_at(lines: str, pattern: re.Pattern[str], start: int) -> Iterator[str]:
+    """The name of each entry line where `pattern` matches, once."""
+    pos = 0
+    while (hit := pattern.search(lines, pos)) is not None:
+        begin = lines.rfind("\n", 0, hit.start()) + 1
+        end = lines.find("\n", hit.start())
+        yield lines[begin + start : end - len('" 1;')]
+        pos = end + 1
+
+
+def _unsafe_names(rest: list[str]) -> list[str]:
+    """Names with a control character, quote, backslash or lone surrogate."""
+    text = "\n".join(rest)
+    try:
+        data = text.encode()
+    except UnicodeEncodeError:
+        data = b""
+    if data and len(data.translate(None, _UNSAFE_BYTES)) == len(data) - len(rest) + 1:
+        return []  # only the line breaks between names were deleted
+    return [name for name in rest if _UNSAFE_CHAR.search(name)]
 
 
 def classify(
@@ -302,7 +301,7 @@ def classify(
                     file=file,
                 )
             dropped.add(uri[len(prefix) :])  # an earlier build's verdict never overrides the current one
-    scan = _scan(rest, service_workers, plain=all(r.plain_strings for r in (*readings, *kept)))
+    scan = _scan(rest, prefix, service_workers, plain=all(r.plain_strings for r in (*readings, *kept)))
     for name in dict.fromkeys(scan.odd):
         problem = asset_path_problem(name)
         if problem:
@@ -329,7 +328,10 @@ def classify(
     if scan_tree:
         for tree in trees:
             files.update(_tree_files(tree, prefix))
-    hashed = UriList(prefix, [name for name in rest if name not in dropped] if dropped else rest, ascii=scan.ascii)
+    if dropped:
+        hashed = UriList(prefix, [name for name in rest if name not in dropped], ascii=scan.ascii)
+    else:
+        hashed = UriList(prefix, rest, ascii=scan.ascii, entry_lines=scan.lines)
     # A manifest alone, away from its build, tells nothing of missing files.
     is_build_tree = bool(files) and (local_root is not None or not hashed or any(uri in hashed for uri in files))
     if files:

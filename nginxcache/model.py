@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import re
 from bisect import bisect_left
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
@@ -53,13 +53,17 @@ class Entries(Sequence[Entry]):
 
     __slots__ = ("paths", "_keys", "_head", "_index")
 
-    def __init__(self, paths: list[str], keys: Sequence[str | int], head: tuple[str | int, ...] = ()) -> None:
+    def __init__(
+        self, paths: list[str], keys: Sequence[str | int] | Iterable[str], head: tuple[str | int, ...] = ()
+    ) -> None:
         self.paths = paths
-        self._keys = keys  # entry i sits at head + (keys[i],)
+        self._keys = keys  # entry i sits at head + (keys[i],); an iterable becomes a list when first asked
         self._head = head
         self._index: dict[str, int] | None = None
 
     def where(self, index: int) -> str:
+        if not isinstance(self._keys, Sequence):
+            self._keys = list(self._keys)
         return key_path(*self._head, self._keys[index])
 
     def index_of(self, path: str) -> int:
@@ -148,12 +152,24 @@ class UriList(Sequence[str]):
     each: for a manifest served at its mount the rest are the manifest's own strings, so a
     million URIs cost one list, and the map's entries are written with one join per chunk."""
 
-    __slots__ = ("prefix", "rest", "_ascii")
+    __slots__ = ("prefix", "rest", "_ascii", "entry_lines", "_longest")
 
-    def __init__(self, prefix: str, rest: list[str], *, ascii: bool | None = None) -> None:
+    def __init__(self, prefix: str, rest: list[str], *, ascii: bool | None = None, entry_lines: str | None = None) -> None:
         self.prefix = prefix
         self.rest = rest  # sorted, unique
         self._ascii = ascii  # every rest is ASCII, when the caller already knows
+        # The hashed map's entry lines for exactly these URIs, all plain keys, when classify
+        # already made them for its bulk checks: render writes them as they are.
+        self.entry_lines = entry_lines
+        self._longest: int | None = None
+
+    def longest(self) -> int:
+        """The longest URI's length in bytes (0 when empty)."""
+        if self._longest is None:
+            rest = self.rest
+            most = max(map(len, rest) if self.is_ascii() else map(len, map(str.encode, rest)), default=-1)
+            self._longest = len(self.prefix.encode()) + most if most >= 0 else 0
+        return self._longest
 
     def is_ascii(self) -> bool:
         if self._ascii is None:

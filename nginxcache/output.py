@@ -11,26 +11,25 @@ import difflib
 import os
 import stat
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 import dataclasses
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from typing import BinaryIO
 from pathlib import Path
 
 from nginxcache.errors import WriteError
 
 
 _ENCODING = ("utf-8", "surrogateescape")
+_SLICE = 1 << 20  # characters encoded at a time when comparing
 
 
 @dataclass(frozen=True, slots=True)
 class Change:
     path: Path
-    old: bytes | None  # the current file; None: it does not exist yet
-    new: str | tuple[str, ...]  # the new text, whole or in chunks (a million map entries)
-    changed: bool = field(init=False)
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "changed", self.old is None or not _same(self.old, self.pieces()))
+    old: bytes | None  # the current content when the file changes; None: no file yet, or it stays
+    new: str | tuple[str, ...]  # the new text, whole or in pieces (a million map entries)
+    changed: bool
 
     def pieces(self) -> tuple[str, ...]:
         return (self.new,) if isinstance(self.new, str) else self.new
@@ -40,30 +39,38 @@ class Change:
         return "".join(self.pieces())
 
 
-def _same(old: bytes, pieces: tuple[str, ...]) -> bool:
-    """Whether the pieces, encoded, are exactly `old`: the sizes first, then piece by piece."""
-    size = sum(len(p) if p.isascii() else len(p.encode(*_ENCODING)) for p in pieces)
-    if size != len(old):
-        return False
-    view, position = memoryview(old), 0
+def _encoded(pieces: tuple[str, ...]) -> Iterator[bytes]:
+    """The pieces' bytes, a slice at a time: a 70 MB piece is never encoded whole."""
     for piece in pieces:
-        data = piece.encode(*_ENCODING)
-        if view[position : position + len(data)] != data:
-            return False
-        position += len(data)
-    return True
+        for start in range(0, len(piece), _SLICE):
+            yield piece[start : start + _SLICE].encode(*_ENCODING)
+
+
+def _same(stream: BinaryIO, size: int, pieces: tuple[str, ...]) -> bool:
+    """Whether the file holds exactly the pieces' bytes: the sizes first, then slice by slice."""
+    if size != sum(len(p) if p.isascii() else len(p.encode(*_ENCODING)) for p in pieces):
+        return False
+    return all(stream.read(len(data)) == data for data in _encoded(pieces))
 
 
 def plan(path: Path, new: str | tuple[str, ...] | list[str]) -> Change:
+    """What writing `new` to `path` would change; the old content is read whole only when
+    it differs (for --diff, and to put it back if a later file of the run fails)."""
+    new = new if isinstance(new, str) else tuple(new)
+    pieces = (new,) if isinstance(new, str) else new
     try:
-        old = path.read_bytes()
+        with open(path, "rb") as stream:
+            if _same(stream, os.fstat(stream.fileno()).st_size, pieces):
+                return Change(path, None, new, changed=False)
+            stream.seek(0)
+            old = stream.read()
     except FileNotFoundError:
-        old = None
+        return Change(path, None, new, changed=True)
     except IsADirectoryError:
         raise WriteError("is a directory", file=path) from None
     except OSError as exc:
         raise WriteError(f"cannot read the current file: {exc.strerror}", file=path) from None
-    return Change(path, old, new if isinstance(new, str) else tuple(new))
+    return Change(path, old, new, changed=True)
 
 
 def _diff_lines(text: str) -> list[str]:
@@ -74,6 +81,9 @@ def _diff_lines(text: str) -> list[str]:
 
 
 def unified_diff(change: Change) -> str:
+    """The diff of a change ('' when the file stays as it is)."""
+    if not change.changed:
+        return ""
     label = str(change.path)
     return "".join(
         difflib.unified_diff(
@@ -100,8 +110,7 @@ def _stage(change: Change, old: bytes | None = None) -> Path:
             if old is not None:
                 handle.write(old)
             else:
-                for piece in change.pieces():
-                    handle.write(piece.encode(*_ENCODING))
+                handle.writelines(_encoded(change.pieces()))
             handle.flush()
             os.fsync(handle.fileno())
         try:

@@ -164,19 +164,32 @@ class EntryChunk(NamedTuple):
     keys: list[str] | None
 
 
+def plain_entry_lines(prefix: str, names: list[str]) -> str:
+    """`    "PREFIX+NAME" 1;` for each name, by one join: names that need no escaping."""
+    if not names:
+        return ""
+    head, separator, tail = f'    "{prefix}', f'" 1;\n    "{prefix}', '" 1;\n'
+    if len(names) == 1:
+        return head + names[0] + tail
+    return separator.join([head + names[0], *names[1:-1], names[-1] + tail])  # no copy of the whole
+
+
 def map_entry_chunks(classification: Classification) -> Iterator[EntryChunk]:
     """The hashed map's entries: plain keys a chunk per join, the others line by line."""
     uris = classification.hashed_uris
     prefix, rest = uris.prefix, uris.rest
     case_sensitive = classification.case_sensitive_uris
+    if uris.entry_lines is not None and not case_sensitive and '"' not in prefix and "\\" not in prefix:
+        if rest:
+            yield EntryChunk(uris.entry_lines, len(rest), None)  # made by classify for its checks
+        return
     cuts = sorted(uris.index(uri) for uri in case_sensitive)
-    head, separator, tail = f'    "{prefix}', f'" 1;\n    "{prefix}', '" 1;\n'
     plain_prefix = '"' not in prefix and "\\" not in prefix
     start = 0
     for stop in (*cuts, len(rest)):
         for begin in range(start, stop, ENTRIES_PER_CHUNK):
             run = rest[begin : min(begin + ENTRIES_PER_CHUNK, stop)]
-            text = head + separator.join(run) + tail
+            text = plain_entry_lines(prefix, run)
             if plain_prefix and "\\" not in text and text.count('"') == 2 * len(run):
                 yield EntryChunk(text, len(run), None)
             else:
@@ -237,9 +250,7 @@ def environment() -> jinja2.Environment:
 def map_hash_sizes(classification: Classification) -> tuple[int, int]:
     """(map_hash_max_size, map_hash_bucket_size) for the hashed map's keys."""
     uris = classification.hashed_uris
-    rest = uris.rest
-    longest_rest = max(map(len, rest) if uris.is_ascii() else map(len, map(str.encode, rest)), default=-1)
-    longest = len(uris.prefix.encode()) + longest_rest if longest_rest >= 0 else 0
+    longest = uris.longest()
     for uri in classification.case_sensitive_uris:  # regex keys are longer: \. and ~^...\z
         longest = max(longest, len(map_key(uri, True).encode()))
     return sizes_for(len(uris), longest)

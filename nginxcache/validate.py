@@ -293,12 +293,13 @@ def _check_chunks(chunks: tuple[EntryChunk, ...], classification: Classification
         if chunk.keys is not None:
             _check_entries(text, chunk.keys, label, line)
         elif not (
-            # n-1 separators, a head and a tail hold all n line breaks and 2n quotes: each line
-            # is `    "PREFIX..." 1;` and no key holds a quote or a line break
+            # n-1 separators, a head and a tail hold all 2n quotes: each line is
+            # `    "PREFIX..." 1;` and no key holds a quote or a backslash, so none can end
+            # its token early. Line breaks and other control characters in a URI were
+            # refused by classify's bulk checks (quoting.asset_path_problem).
             text.startswith(head)
             and text.endswith(tail)
             and text.count(separator) == n - 1
-            and text.count("\n") == n
             and text.count('"') == 2 * n
             and "\\" not in text
             and prefix.startswith("/")

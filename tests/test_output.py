@@ -35,10 +35,11 @@ def umask() -> Iterator[None]:
 
 def test_plan_reads_old_and_new(tmp_path: Path) -> None:
     target = tmp_path / "a.conf"
-    assert plan(target, "x\n") == Change(target, None, "x\n")
+    assert plan(target, "x\n") == Change(target, None, "x\n", changed=True)
     assert plan(target, "x\n").changed
     target.write_text("x\n")
-    assert plan(target, "x\n") == Change(target, b"x\n", "x\n")
+    assert plan(target, "x\n") == Change(target, None, "x\n", changed=False)
+    assert plan(target, "y\n") == Change(target, b"x\n", "y\n", changed=True)  # the old text kept to restore
     assert not plan(target, "x\n").changed
     assert not plan(target, ("x", "\n")).changed  # a text in pieces compares the same
     assert plan(target, ("x", "y\n")).changed
@@ -133,7 +134,7 @@ def test_second_change_below_a_file_leaves_first_untouched(tmp_path: Path) -> No
     blocker.write_text("a file, not a directory\n")
     second = blocker / "second.conf"
     with pytest.raises(WriteError) as raised:
-        write_all([Change(first, OLD.encode(), "new\n"), Change(second, None, "new\n")])
+        write_all([Change(first, OLD.encode(), "new\n", True), Change(second, None, "new\n", True)])
     assert str(second) in str(raised.value)
     assert first.read_text() == OLD
     assert names(tmp_path) == {"first.conf", "blocker"}

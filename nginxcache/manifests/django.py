@@ -10,6 +10,7 @@ are evidence only (they name the entry in messages): they never reach the config
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from operator import eq
 from pathlib import Path
 from typing import Any
@@ -39,17 +40,18 @@ def read(data: Any, file: Path) -> ManifestReading:
             key_path=key_path("version"),
         )
     paths = expect_object(manifest.get("paths"), file, "paths")
-    originals, hashed_names = list(paths), list(paths.values())
+    originals: Iterable[str] = paths.keys()  # a list only when a message needs one
+    hashed_names = list(paths.values())
     if {*map(type, hashed_names)} - {str}:
         for original, value in paths.items():
             expect_string(value, file, "paths", original)
     unhashed: list[tuple[Entry, str]] = []
     if any(map(eq, originals, hashed_names)):  # rare: a file left unhashed
-        for original in [o for o, h in zip(originals, hashed_names) if o == h]:
+        for original in [o for o, h in paths.items() if o == h]:
             where = key_path("paths", original)
             unhashed.append((Entry(check_asset_path(original, file=name, key_path=where), where), SELF))
-        kept = [i for i, (o, h) in enumerate(zip(originals, hashed_names)) if o != h]
-        originals, hashed_names = [originals[i] for i in kept], [hashed_names[i] for i in kept]
+        originals = [o for o, h in paths.items() if o != h]
+        hashed_names = [h for o, h in paths.items() if o != h]
     return ManifestReading(
         format=ManifestFormat.DJANGO,
         file=name,
