@@ -169,9 +169,10 @@ def plain_entry_lines(prefix: str, names: list[str]) -> str:
     if not names:
         return ""
     head, separator, tail = f'    "{prefix}', f'" 1;\n    "{prefix}', '" 1;\n'
-    if len(names) == 1:
-        return head + names[0] + tail
-    return separator.join([head + names[0], *names[1:-1], names[-1] + tail])  # no copy of the whole
+    framed = names.copy()  # the head and tail go on the first and last name, not on the whole text
+    framed[0] = head + framed[0]
+    framed[-1] = framed[-1] + tail
+    return separator.join(framed)
 
 
 def map_entry_chunks(classification: Classification) -> Iterator[EntryChunk]:
