@@ -150,42 +150,50 @@ def _source(reading: ManifestReading, mount: str, prefix: str, reason: str, kept
     return _Source(reading.file, reason, kept, rest, wheres.__getitem__), versioned
 
 
-class _Evidence(Mapping[str, tuple[str, str, str]]):
-    """uri -> (manifest file, key path, reason) for every hashed URI, looked up on demand:
-    the first manifest naming it (a dict of a million tuples is not built for a render)."""
+class _Locator:
+    """Which manifest entry names a URI (the first one), for messages and evidence; each
+    source's index is built when first asked, so a render that needs none builds none."""
 
-    def __init__(self, hashed: UriList, sources: list[_Source]) -> None:
-        self._hashed = hashed
+    def __init__(self, sources: list[_Source]) -> None:
         self._sources = sources
         self._indexes: list[dict[str, int] | None] = [None] * len(sources)
 
-    def __getitem__(self, uri: str) -> tuple[str, str, str]:
-        if uri not in self._hashed:
-            raise KeyError(uri)
-        rest = uri[len(self._hashed.prefix) :]
+    def find(self, rest: str) -> tuple[_Source, int] | None:
         for i, source in enumerate(self._sources):
-            if self._indexes[i] is None:
-                self._indexes[i] = {name: j for j, name in reversed(list(enumerate(source.rest)))}
-            j = self._indexes[i].get(rest)  # type: ignore[union-attr]
+            index = self._indexes[i]
+            if index is None:
+                index = self._indexes[i] = {name: j for j, name in reversed(list(enumerate(source.rest)))}
+            j = index.get(rest)
             if j is not None:
-                return source.file, source.where(j), source.reason
-        raise KeyError(uri)
+                return source, j
+        return None
+
+    def where(self, rest: str) -> tuple[str, str]:
+        """(file, key path) of the first entry naming `rest`."""
+        found = self.find(rest)
+        return (found[0].file, found[0].where(found[1])) if found else ("", "")
+
+
+class _Evidence(Mapping[str, tuple[str, str, str]]):
+    """uri -> (manifest file, key path, reason) for every hashed URI, looked up on demand:
+    a dict of a million tuples is not built for a render."""
+
+    def __init__(self, hashed: UriList, locator: _Locator) -> None:
+        self._hashed = hashed
+        self._locator = locator
+
+    def __getitem__(self, uri: str) -> tuple[str, str, str]:
+        found = self._locator.find(uri[len(self._hashed.prefix) :]) if uri in self._hashed else None
+        if found is None:
+            raise KeyError(uri)
+        source, j = found
+        return source.file, source.where(j), source.reason
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._hashed)
 
     def __len__(self) -> int:
         return len(self._hashed)
-
-
-def _locate(sources: list[_Source], rest: str) -> tuple[str, str]:
-    """(file, key path) of the first entry naming `rest`, for a message."""
-    for source in sources:
-        try:
-            return source.file, source.where(source.rest.index(rest))
-        except ValueError:
-            continue
-    return "", ""
 
 
 # The bulk checks read the sorted names as the hashed map's entry lines (`    "PREFIX+NAME" 1;`,
@@ -291,11 +299,12 @@ def classify(
         current = set(chain.from_iterable(s.rest for s in sources if not s.kept))
         kept_uris = {prefix + name for s in sources if s.kept for name in s.rest if name not in current}
 
+    locator = _Locator(sources)
     dropped: set[str] = set()
     for uri, (file, where, _) in unhashed.items():
         if uri in hashed:
             if uri not in kept_uris:
-                other_file, other_where = _locate(sources, uri[len(prefix) :])
+                other_file, other_where = locator.where(uri[len(prefix) :])
                 raise UnsafeEntryError(
                     f"{uri!r} is hashed per {other_file} at {other_where} but unhashed per {file} at {where}",
                     file=file,
@@ -305,18 +314,16 @@ def classify(
     for name in dict.fromkeys(scan.odd):
         problem = asset_path_problem(name)
         if problem:
-            file, where = _locate(sources, name)
+            file, where = locator.where(name)
             raise UnsafeEntryError(f"entry {name!r} {problem}; refused", file=file, key_path=where)
         uri = prefix + name
         why = "a dotfile: not served (404)" if is_dotfile(uri) else always_revalidated(uri, service_workers)
         if why and name not in dropped:
-            file, where = _locate(sources, name)
-            unhashed[uri] = (file, where, why)
+            unhashed[uri] = (*locator.where(name), why)
             dropped.add(name)
     if is_dotfile(prefix):
         for name in rest:
-            file, where = _locate(sources, name)
-            unhashed[prefix + name] = (file, where, "a dotfile: not served (404)")
+            unhashed[prefix + name] = (*locator.where(name), "a dotfile: not served (404)")
         dropped.update(rest)
 
     warnings: list[str] = []
@@ -359,7 +366,7 @@ def classify(
         hashed_uris=hashed,
         case_sensitive_uris=_case_twins(hashed, unhashed, files, scan.upper),
         denied_uris=sorted(uri for uri in denied if uri not in hashed),
-        evidence=_Evidence(hashed, sources),
+        evidence=_Evidence(hashed, locator),
         unhashed_evidence=unhashed,
         warnings=warnings,
         versioned=sorted(versioned),

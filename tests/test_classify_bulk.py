@@ -1,0 +1,112 @@
+"""classify's bulk checks (one pass over all names finds the few that need a rule of their
+own) give exactly what the per-name rules give, name by name."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from nginxcache.classify import SERVICE_WORKERS, always_revalidated, classify, is_dotfile
+from nginxcache.errors import UnsafeEntryError
+from nginxcache.model import Entries, ManifestFormat, ManifestReading, key_path
+from nginxcache.render import map_entry_chunks
+
+PREFIX = "/static/"
+SEGMENTS = st.sampled_from(
+    ["css", "JS", "img", ".well-known", ".git", "a b", 'q"uote', "back\\slash", "é", "İ", "x.y", "..z"]
+)
+NAMES = st.sampled_from(
+    [
+        "app.0123456789ab.css", "App.0123456789ab.css", "APP.0123456789AB.CSS", "index.html", "page.HTM",
+        "sw.js", "service-worker.js", "firebase-messaging-sw.js", "my-sw.js", "worker.js", "x.webmanifest",
+        "site.WEBMANIFEST", ".env", ".htaccess", "a.js", "ß.css", "SS.css", "k.html.js",
+    ]
+)
+PATHS = st.builds(lambda dirs, name: "/".join([*dirs, name]), st.lists(SEGMENTS, max_size=3), NAMES)
+
+
+def django_reading(tmp_path: Path, paths: list[str]) -> ManifestReading:
+    originals = [f"o{i}/{p}" for i, p in enumerate(paths)]
+    return ManifestReading(
+        format=ManifestFormat.DJANGO,
+        file=str(tmp_path / "staticfiles.json"),
+        build_root=tmp_path,
+        hashed=Entries(paths, originals, ("paths",)),
+        hashed_reason="test",
+        manifest_relpath="staticfiles.json",
+        paths_relative_to_root=True,
+        # the reader's promise: set only when no name holds a quote or backslash
+        plain_strings=not any('"' in p or "\\" in p for p in paths),
+    )
+
+
+def per_name(paths: list[str], prefix: str = PREFIX) -> tuple[list[str], dict[str, str], frozenset[str]]:
+    """The rules applied one name at a time: (hashed URIs, unhashed URI -> why, case twins)."""
+    hashed, unhashed = set(), {}
+    for path in paths:
+        uri = prefix + path
+        why = "a dotfile: not served (404)" if is_dotfile(uri) else always_revalidated(uri, SERVICE_WORKERS)
+        if why:
+            unhashed[uri] = why
+        else:
+            hashed.add(uri)
+    names = hashed | unhashed.keys()
+    twins = frozenset(u for u in hashed if any(o != u and o.lower() == u.lower() for o in names))
+    return sorted(hashed), unhashed, twins
+
+
+@settings(max_examples=300, deadline=None)
+@given(paths=st.lists(PATHS, max_size=40))
+def test_bulk_checks_agree_with_the_per_name_rules(tmp_path_factory, paths: list[str]) -> None:
+    tmp_path = tmp_path_factory.mktemp("bulk")
+    result = classify([django_reading(tmp_path, paths)], PREFIX, scan_tree=False)
+    hashed, unhashed, twins = per_name(paths)
+    assert list(result.hashed_uris) == hashed
+    assert {uri: why for uri, (_, _, why) in result.unhashed_evidence.items()} == unhashed
+    assert result.case_sensitive_uris == twins
+    for uri in hashed:  # evidence names the first entry for it
+        file, where, reason = result.evidence[uri]
+        first = paths.index(uri[len(PREFIX) :])
+        assert where == key_path("paths", f"o{first}/{paths[first]}")
+        assert reason == "test" and file.endswith("staticfiles.json")
+    # the map entries, however written (one join or line by line), are the hashed URIs in order
+    assert sum(chunk.count for chunk in map_entry_chunks(result)) == len(hashed)
+
+
+def test_entry_lines_made_by_the_scan_are_the_render() -> None:
+    """The scan's text is written as it is only when every name is plain and none dropped."""
+    paths = [f"app/{i:05d}.0123456789ab.js" for i in range(2000)]
+    result = classify([django_reading(Path("/nonexistent"), paths)], PREFIX, scan_tree=False)
+    assert result.hashed_uris.entry_lines is not None
+    chunks = list(map_entry_chunks(result))
+    assert len(chunks) == 1 and chunks[0].text == "".join(f'    "{PREFIX}{p}" 1;\n' for p in sorted(paths))
+    dropped = classify([django_reading(Path("/nonexistent"), [*paths, "index.html"])], PREFIX, scan_tree=False)
+    assert dropped.hashed_uris.entry_lines is None and "/static/index.html" not in dropped.hashed_uris
+    assert "".join(c.text for c in map_entry_chunks(dropped)) == chunks[0].text
+
+
+@pytest.mark.parametrize(
+    ("bad", "reason"),
+    [("a//b.css", "empty path segment"), ("/abs.css", "absolute"), ("a/../b.css", "'..'"), ("./a.css", "'.'"),
+     ("dir/", "empty path segment"), ("", "empty"), ("a\nb.css", "control character"), ("a\x7fb.css", "control character"),
+     ("a\ud800.css", "surrogate")],
+)
+def test_a_bad_name_among_many_is_refused_naming_its_entry(tmp_path: Path, bad: str, reason: str) -> None:
+    paths = [f"app/{i}.0123456789ab.js" for i in range(500)] + [bad] + ["z.0123456789ab.css"]
+    reading = dataclasses.replace(django_reading(tmp_path, paths), plain_strings=False)
+    with pytest.raises(UnsafeEntryError) as caught:
+        classify([reading], PREFIX, scan_tree=False)
+    assert reason in str(caught.value)
+    assert caught.value.key_path == Entries(paths, [f"o{i}/{p}" for i, p in enumerate(paths)], ("paths",)).where(500)
+
+
+def test_many_special_names_are_not_quadratic(tmp_path: Path) -> None:
+    """Every special name is looked up once through an index, not by a scan of the list."""
+    paths = [f"docs/p{i}.html" for i in range(20000)] + [f"a/{i}.0123456789ab.js" for i in range(20000)]
+    result = classify([django_reading(tmp_path, paths)], PREFIX, scan_tree=False)
+    assert len(result.hashed_uris) == 20000 and len(result.unhashed_evidence) == 20000
+    assert result.unhashed_evidence["/static/docs/p7.html"][1] == '["paths"]["o7/docs/p7.html"]'
