@@ -12,6 +12,7 @@ import glob
 import os
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 from crossplane.analyzer import CONTEXTS, DIRECTIVES, analyze, enter_block_ctx
@@ -62,9 +63,15 @@ class Node:
 
     def walk(self) -> Iterator[Node]:
         """Every statement below this one, depth first, in file order."""
-        for child in self.block or ():
-            yield child
-            yield from child.walk()
+        pending = [iter(self.block or ())]  # a stack, not nested generators: map entries lie deep
+        while pending:
+            for child in pending[-1]:
+                yield child
+                if child.block:
+                    pending.append(iter(child.block))
+                    break
+            else:
+                pending.pop()
 
     def ancestors(self) -> Iterator[Node]:
         node = self.parent
@@ -105,9 +112,18 @@ class ConfigTree:
     conf_dirs: dict[str, str] = field(default_factory=dict)
 
     def walk(self) -> Iterator[Node]:
+        """Every root and every statement below it, depth first, in file order."""
+        return iter(self._statements)
+
+    @cached_property
+    def _statements(self) -> list[Node]:
+        # Rules walk the whole tree a dozen times, map entries too: one list, built once (the
+        # tree does not change after load_tree).
+        found: list[Node] = []
         for root in self.roots:
-            yield root
-            yield from root.walk()
+            found.append(root)
+            found.extend(root.walk())
+        return found
 
 
 def load_tree(paths: Sequence[Path | str]) -> ConfigTree:
@@ -328,11 +344,13 @@ def _link(parent: Node) -> None:
 
 def _analyze(statements: list[Node], ctx: tuple[str, ...]) -> None:
     """crossplane's context and argument-count checks, at the context nginx reads each in."""
+    checked = ctx in CONTEXTS  # analyze() checks nothing in other contexts (map, geo, types...)
     for node in statements:
-        stmt = {"directive": node.name, "line": node.line, "args": list(node.args)}
-        try:
-            analyze(node.file, stmt, "{" if node.block is not None else ";", ctx, strict=False, check_ctx=True, check_args=True)
-        except NgxParserBaseException as exc:
-            raise ConfigError(exc.strerror, file=node.file, line=node.line) from None
+        if checked:
+            stmt = {"directive": node.name, "line": node.line, "args": list(node.args)}
+            try:
+                analyze(node.file, stmt, "{" if node.block is not None else ";", ctx, strict=False, check_ctx=True, check_args=True)
+            except NgxParserBaseException as exc:
+                raise ConfigError(exc.strerror, file=node.file, line=node.line) from None
         if node.block is not None:
-            _analyze(node.block, enter_block_ctx(stmt, ctx))
+            _analyze(node.block, enter_block_ctx({"directive": node.name}, ctx))
