@@ -83,14 +83,15 @@ def build_size(keys: Iterable[bytes], max_size: int, bucket_size: int) -> int | 
     listed = list(keys)
     if listed and not fits_bucket(max(map(len, listed)), bucket_size):
         return None
-    hashed = list(zip(ngx_hash_keys_lc(listed), [element_size(len(key)) for key in listed]))
+    hashes = ngx_hash_keys_lc(listed)
+    sizes = [element_size(len(key)) for key in listed]
     usable = bucket_size - 8
-    start = len(hashed) // (usable // 16) or 1
-    if max_size > 10000 and hashed and max_size // len(hashed) < 100:
+    start = len(listed) // (usable // 16) or 1
+    if max_size > 10000 and listed and max_size // len(listed) < 100:
         start = max_size - 1000
     for size in range(start, max_size + 1):
         fill = [0] * size
-        for key_hash, elt in hashed:
+        for key_hash, elt in zip(hashes, sizes):
             slot = key_hash % size
             fill[slot] += elt
             if fill[slot] > usable:

@@ -381,8 +381,11 @@ class MapDef:
     def hash_keys(self) -> list[bytes]:
         """The string keys nginx builds the map's hash from, as bytes; of keys equal up to case
         (refused anyway) one, in the first one's place with the last one's spelling."""
-        unique = {entry.key.lower(): entry.key for entry in self.string_entries}
-        return [key.encode("utf-8") for key in unique.values()]
+        if self.keys_differ_in_case:
+            keys = [entry.key for entry in self.exact.values()]  # the same, without a second table
+        else:
+            keys = list({entry.key.lower(): entry.key for entry in self.string_entries}.values())
+        return [key.encode("utf-8") for key in keys]
 
 
 def read_maps(tree: ConfigTree) -> dict[str, list[MapDef]]:
@@ -416,7 +419,8 @@ def read_maps(tree: ConfigTree) -> dict[str, list[MapDef]]:
             if entry.is_regex:
                 definition.regexes.append(entry)
             else:
-                definition.exact.setdefault(entry.key.lower(), entry)
+                lowered = entry.key.lower()  # the key itself when it is lower case: one string a key, not two
+                definition.exact.setdefault(entry.key if lowered == entry.key else lowered, entry)
         maps.setdefault(variable, []).append(definition)
     return maps
 
