@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import gc
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -46,7 +49,8 @@ def register(app: typer.Typer) -> None:
                 nginx_test=nginx_test,
                 nginx=nginx,
             )
-            result = lint(configs, options)
+            with collector_paused():
+                result = lint(configs, options)
             for message in result.warnings:
                 warn(message)
             sys.stdout.write(render_report(result.findings, output_format, all_codes()))
@@ -58,3 +62,17 @@ def register(app: typer.Typer) -> None:
                     file=sys.stderr,
                 )
         raise typer.Exit(ExitCode.CHANGED if result.findings and not exit_zero else ExitCode.OK)
+
+
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """Python's cyclic garbage collector off for the block. Nearly all lint builds (the tree,
+    its map entries) lives until lint returns, so each collection would only scan it again:
+    a fifth of lint's time at 1e5 map entries."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()

@@ -14,9 +14,11 @@ from nginxcache.maphash import (
     MAX_BUCKET_SIZE,
     build_size,
     element_size,
+    fits_bucket,
     longest_key_for,
     next_power_of_two,
     ngx_hash_key_lc,
+    ngx_hash_keys_lc,
     sizes_for,
 )
 from nginxcache.quoting import nginx_quote
@@ -53,6 +55,14 @@ def test_longest_key_boundary(bucket_size: int) -> None:
     longest = longest_key_for(bucket_size)
     assert build_size([b"k" * longest], 2048, bucket_size) not in (None, 0)
     assert build_size([b"k" * (longest + 1)], 2048, bucket_size) is None
+    assert fits_bucket(longest, bucket_size) and not fits_bucket(longest + 1, bucket_size)
+
+
+def test_hashes_of_many_keys_at_once_are_nginx_hashes() -> None:
+    rng = random.Random(7)
+    keys = [bytes(rng.randrange(256) for _ in range(rng.randrange(70))) for _ in range(3000)]
+    keys += [b"", b"AbC", b"\xff" * 300, "/static/É.css".encode()] + django_keys(2000, 8, long=True)
+    assert ngx_hash_keys_lc(keys) == [ngx_hash_key_lc(key) for key in keys]
 
 
 @pytest.mark.parametrize(

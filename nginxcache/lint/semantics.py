@@ -12,6 +12,7 @@ import posixpath
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from nginxcache.lint.tree import ConfigTree, Node
 
@@ -346,7 +347,7 @@ def cache_control_long_lived(value: str) -> bool:
 # Maps and variables (ngx_http_map_module)
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class MapEntry:
     key: str
     value: str
@@ -369,6 +370,22 @@ class MapDef:
     @property
     def string_entries(self) -> list[MapEntry]:
         return [entry for entry in self.entries if not entry.is_regex]
+
+    @property
+    def keys_differ_in_case(self) -> bool:
+        """Whether every string key differs from the others even ignoring case (nginx compares
+        them without case: two that do not are refused)."""
+        return len(self.exact) == len(self.entries) - len(self.regexes)
+
+    @cached_property
+    def hash_keys(self) -> list[bytes]:
+        """The string keys nginx builds the map's hash from, as bytes; of keys equal up to case
+        (refused anyway) one, in the first one's place with the last one's spelling."""
+        if self.keys_differ_in_case:
+            keys = [entry.key for entry in self.exact.values()]  # the same, without a second table
+        else:
+            keys = list({entry.key.lower(): entry.key for entry in self.string_entries}.values())
+        return [key.encode("utf-8") for key in keys]
 
 
 def read_maps(tree: ConfigTree) -> dict[str, list[MapDef]]:
@@ -402,7 +419,8 @@ def read_maps(tree: ConfigTree) -> dict[str, list[MapDef]]:
             if entry.is_regex:
                 definition.regexes.append(entry)
             else:
-                definition.exact.setdefault(entry.key.lower(), entry)
+                lowered = entry.key.lower()  # the key itself when it is lower case: one string a key, not two
+                definition.exact.setdefault(entry.key if lowered == entry.key else lowered, entry)
         maps.setdefault(variable, []).append(definition)
     return maps
 

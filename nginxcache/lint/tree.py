@@ -1,9 +1,9 @@
 """The config tree `lint` reads: every file of it, `include` (globs too) followed here so each
 statement keeps its own file and line, arguments unescaped the way nginx reads them.
 
-crossplane lexes each file and checks directive contexts and argument counts; includes are
-spliced by this module because crossplane's combine=True can give statements after a glob
-include the wrong file.
+crossplane lexes each file (but the long runs of plain map entries lexer.py reads faster) and
+checks directive contexts and argument counts; includes are spliced by this module because
+crossplane's combine=True can give statements after a glob include the wrong file.
 """
 
 from __future__ import annotations
@@ -12,13 +12,14 @@ import glob
 import os
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 from crossplane.analyzer import CONTEXTS, DIRECTIVES, analyze, enter_block_ctx
 from crossplane.errors import NgxParserBaseException
-from crossplane.lexer import lex
 
 from nginxcache.errors import NginxcacheError
+from nginxcache.lint.lexer import Run, Token, tokens
 from nginxcache.quoting import nginx_unescape
 
 # The context a file given on the command line is read in, tried in this order: the first
@@ -62,9 +63,15 @@ class Node:
 
     def walk(self) -> Iterator[Node]:
         """Every statement below this one, depth first, in file order."""
-        for child in self.block or ():
-            yield child
-            yield from child.walk()
+        pending = [iter(self.block or ())]  # a stack, not nested generators: map entries lie deep
+        while pending:
+            for child in pending[-1]:
+                yield child
+                if child.block:
+                    pending.append(iter(child.block))
+                    break
+            else:
+                pending.pop()
 
     def ancestors(self) -> Iterator[Node]:
         node = self.parent
@@ -105,9 +112,18 @@ class ConfigTree:
     conf_dirs: dict[str, str] = field(default_factory=dict)
 
     def walk(self) -> Iterator[Node]:
+        """Every root and every statement below it, depth first, in file order."""
+        return iter(self._statements)
+
+    @cached_property
+    def _statements(self) -> list[Node]:
+        # Rules walk the whole tree a dozen times, map entries too: one list, built once (the
+        # tree does not change after load_tree).
+        found: list[Node] = []
         for root in self.roots:
-            yield root
-            yield from root.walk()
+            found.append(root)
+            found.extend(root.walk())
+        return found
 
 
 def load_tree(paths: Sequence[Path | str]) -> ConfigTree:
@@ -185,9 +201,7 @@ class _Reader:
         if path not in self.tree.files:
             self.tree.files.append(path)
         eof_line = text.count("\n") + 1  # where nginx reports "unexpected end of file"
-        tokens = _Tokens(path, eof_line)
-        statements = self._block(tokens, path, (*stack, real), top=True)
-        return statements
+        return self._block(_Tokens(path, text, eof_line), path, (*stack, real), top=True)
 
     def _block(self, tokens: _Tokens, path: str, stack: tuple[str, ...], top: bool) -> list[Node]:
         statements: list[Node] = []
@@ -199,6 +213,11 @@ class _Reader:
                 if not top:
                     raise ConfigError('unexpected end of file, expecting "}"', file=path, line=tokens.eof_line)
                 return statements
+            if isinstance(item, Run):  # plain `KEY VALUE;` statements, one a line (lexer.py)
+                for key, _, value, _, line in item.statements:
+                    code_lines.add(line)
+                    self._add(statements, _node(key, [value], path, line), stack)
+                continue
             token, line, quoted = item
             if not quoted and token == "}":
                 code_lines.add(line)
@@ -221,6 +240,7 @@ class _Reader:
                     item = None
                 if item is None:
                     raise ConfigError('unexpected end of file, expecting ";" or "}"', file=path, line=tokens.eof_line)
+                assert not isinstance(item, Run)  # a run comes only where a statement starts
                 arg, arg_line, arg_quoted = item
                 if not arg_quoted and arg in ("{", ";", "}"):
                     code_lines.add(arg_line)
@@ -230,18 +250,18 @@ class _Reader:
                     comments.setdefault(arg_line, []).append(arg[1:])
                     continue
                 code_lines.add(arg_line)
-                args.append(nginx_unescape(arg))
+                args.append(arg)
             if terminator == "}":
                 raise ConfigError('unexpected "}"', file=path, line=arg_line)
-            name = nginx_unescape(token)
-            if name == "if":
-                args = _if_args(args)
-            node = Node(name=name, args=tuple(args), file=path, line=line)
+            node = _node(token, args, path, line)
             if terminator == "{":
                 node.block = self._block(tokens, path, stack, top=False)
-            if name == "include" and node.block is None:
-                statements.extend(self._include(node, stack))
-                continue
+            self._add(statements, node, stack)
+
+    def _add(self, statements: list[Node], node: Node, stack: tuple[str, ...]) -> None:
+        if node.name == "include" and node.block is None:
+            statements.extend(self._include(node, stack))
+        else:
             statements.append(node)
 
     def _include(self, node: Node, stack: tuple[str, ...]) -> list[Node]:
@@ -264,14 +284,14 @@ class _Reader:
 
 
 class _Tokens:
-    """crossplane's lexer as a pull iterator; its errors become ConfigErrors."""
+    """The file's tokens (lexer.py) as a pull iterator; crossplane's errors become ConfigErrors."""
 
-    def __init__(self, path: str, eof_line: int) -> None:
+    def __init__(self, path: str, text: str, eof_line: int) -> None:
         self.path = path
         self.eof_line = eof_line
-        self._it = _lex_tokens(path)
+        self._it = tokens(text)
 
-    def next(self) -> tuple[str, int, bool] | None:
+    def next(self) -> Token | Run | None:
         try:
             return next(self._it)
         except StopIteration:
@@ -279,12 +299,15 @@ class _Tokens:
         except NgxParserBaseException as exc:
             line = self.eof_line if "end of file" in exc.strerror else exc.lineno
             raise ConfigError(exc.strerror, file=self.path, line=line) from None
-        except OSError as exc:
-            raise ConfigError(f"cannot read: {exc.strerror}", file=self.path) from None
 
 
-def _lex_tokens(path: str) -> Iterator[tuple[str, int, bool]]:
-    yield from lex(path)
+def _node(token: str, args: list[str], path: str, line: int) -> Node:
+    """A statement from its words as lexed: unescaped the way nginx reads them."""
+    name = nginx_unescape(token)
+    unescaped = [nginx_unescape(arg) for arg in args]
+    if name == "if":
+        unescaped = _if_args(unescaped)
+    return Node(name, tuple(unescaped), path, line)
 
 
 def _if_args(args: list[str]) -> list[str]:
@@ -321,11 +344,13 @@ def _link(parent: Node) -> None:
 
 def _analyze(statements: list[Node], ctx: tuple[str, ...]) -> None:
     """crossplane's context and argument-count checks, at the context nginx reads each in."""
+    checked = ctx in CONTEXTS  # analyze() checks nothing in other contexts (map, geo, types...)
     for node in statements:
-        stmt = {"directive": node.name, "line": node.line, "args": list(node.args)}
-        try:
-            analyze(node.file, stmt, "{" if node.block is not None else ";", ctx, strict=False, check_ctx=True, check_args=True)
-        except NgxParserBaseException as exc:
-            raise ConfigError(exc.strerror, file=node.file, line=node.line) from None
+        if checked:
+            stmt = {"directive": node.name, "line": node.line, "args": list(node.args)}
+            try:
+                analyze(node.file, stmt, "{" if node.block is not None else ";", ctx, strict=False, check_ctx=True, check_args=True)
+            except NgxParserBaseException as exc:
+                raise ConfigError(exc.strerror, file=node.file, line=node.line) from None
         if node.block is not None:
-            _analyze(node.block, enter_block_ctx(stmt, ctx))
+            _analyze(node.block, enter_block_ctx({"directive": node.name}, ctx))

@@ -9,7 +9,7 @@ from nginxcache.lint.context import LintContext
 from nginxcache.lint.findings import Severity
 from nginxcache.lint.rules.registry import Hit, rule
 from nginxcache.lint.tree import Node
-from nginxcache.maphash import build_size, next_power_of_two, sizes_for
+from nginxcache.maphash import build_size, fits_bucket, next_power_of_two, sizes_for
 
 DEFAULT_MAX_SIZE = 2048
 DEFAULT_BUCKET_SIZE = 64  # ngx_cacheline_size on x86-64
@@ -50,11 +50,7 @@ def _key_bytes(ctx: LintContext, node: Node) -> list[bytes] | None:
     for definitions in ctx.maps.values():
         for definition in definitions:
             if definition.node is node:
-                if definition.hostnames:
-                    return None
-                # keys equal up to case are refused before the hash is built (NC116)
-                unique = {entry.key.lower(): entry.key for entry in definition.string_entries}
-                return [key.encode("utf-8") for key in unique.values()]
+                return None if definition.hostnames else definition.hash_keys
     return None
 
 
@@ -71,7 +67,7 @@ def map_hash_fails(ctx: LintContext) -> Iterator[Hit]:
             if problems or node.name != "map":
                 continue
             keys = _key_bytes(ctx, node)
-            if keys and build_size(keys, max_size, bucket) is None:
+            if keys and not fits_bucket(max(map(len, keys)), bucket):
                 longest = max(keys, key=len)
                 yield Hit(
                     node,
@@ -100,6 +96,8 @@ def map_hash_warns(ctx: LintContext) -> Iterator[Hit]:
 def map_keys_conflict(ctx: LintContext) -> Iterator[Hit]:
     for definitions in ctx.maps.values():
         for definition in definitions:
+            if definition.keys_differ_in_case:
+                continue
             seen: dict[str, Node] = {}
             for entry in definition.string_entries:
                 lowered = entry.key.lower()
