@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import re
 import sys
@@ -111,6 +112,20 @@ MaxAgeOpt = Annotated[int, typer.Option(help="max-age (seconds) for content-hash
 UnhashedMaxAgeOpt = Annotated[int, typer.Option(help="0: revalidate every other file (no-cache). N: cache it N seconds (at most a day).")]
 
 
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """Python's cyclic garbage collector off for the block. Nearly everything a command
+    builds (a million manifest strings and their lists, lint's tree) lives until it returns,
+    so each collection would only scan it again (a fifth of lint's time at 1e5 map entries)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 @app.command()
 def render(
     manifests: ManifestArg = None,
@@ -148,7 +163,7 @@ def render(
 ) -> None:
     """Render nginx config giving every file under --prefix the right Cache-Control."""
     args = SimpleNamespace(**locals())
-    with handle_errors():
+    with handle_errors(), collector_paused():
         _check_outputs(args)
         classification, options, sources = _plan(args)
         parts, labels = _render_parts(args, classification, options, sources)

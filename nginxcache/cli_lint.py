@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-import gc
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 
 from nginxcache.errors import ExitCode
-from nginxcache.lint import LintOptions, all_codes, lint, parse_codes
 from nginxcache.lint.findings import Severity
 from nginxcache.lint.report import ReportFormat, render_report
 
@@ -20,7 +16,7 @@ from nginxcache.lint.report import ReportFormat, render_report
 def register(app: typer.Typer) -> None:
     """Add the lint command to the app (cli.py calls this once, at import)."""
     # cli.py imports this module: its helpers are only taken once it is fully loaded.
-    from nginxcache.cli import handle_errors, warn
+    from nginxcache.cli import collector_paused, handle_errors, warn
 
     @app.command("lint")
     def lint_command(
@@ -39,6 +35,8 @@ def register(app: typer.Typer) -> None:
         exit_zero: Annotated[bool, typer.Option("--exit-zero", help="Exit 0 even when there are findings.")] = False,
     ) -> None:
         """Check nginx config for caching and header mistakes before nginx reloads it."""
+        from nginxcache.lint.engine import LintOptions, all_codes, lint, parse_codes  # the rules load only for lint
+
         with handle_errors():
             options = LintOptions(
                 manifests=tuple(manifest or ()),
@@ -62,17 +60,3 @@ def register(app: typer.Typer) -> None:
                     file=sys.stderr,
                 )
         raise typer.Exit(ExitCode.CHANGED if result.findings and not exit_zero else ExitCode.OK)
-
-
-@contextmanager
-def collector_paused() -> Iterator[None]:
-    """Python's cyclic garbage collector off for the block. Nearly all lint builds (the tree,
-    its map entries) lives until lint returns, so each collection would only scan it again:
-    a fifth of lint's time at 1e5 map entries."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
