@@ -1,5 +1,3 @@
-import sys
+from nginxcache.cli import run
 
-from nginxcache.cli import main
-
-sys.exit(main())
+run()

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from types import SimpleNamespace
-from typing import Annotated, Optional
+from typing import Annotated, NoReturn, Optional
 
 import typer
 
@@ -112,6 +112,24 @@ MaxAgeOpt = Annotated[int, typer.Option(help="max-age (seconds) for content-hash
 UnhashedMaxAgeOpt = Annotated[int, typer.Option(help="0: revalidate every other file (no-cache). N: cache it N seconds (at most a day).")]
 
 
+_END_PROCESS_AT_FINISH = False  # set by run(), the program's entry point; not for main() in a library
+
+
+def finish(code: int) -> NoReturn:
+    """End a command with `code`. As the `nginxcache` program, the process ends right here,
+    its output flushed: what the command built (a million manifest strings, their lists) is
+    not freed piece by piece just before the process ends anyway, a tenth of a second at
+    10^6 entries (mypy ends the same way)."""
+    if _END_PROCESS_AT_FINISH:
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                stream.flush()
+            except (OSError, ValueError):
+                pass
+        os._exit(code)
+    raise typer.Exit(code)
+
+
 @contextmanager
 def collector_paused() -> Iterator[None]:
     """Python's cyclic garbage collector off for the block. Nearly everything a command
@@ -172,7 +190,7 @@ def render(
         outputs = {"http": http_out, "server": server_out, "site": site_out}
         if not any(outputs.values()):
             _print_parts(parts, options)
-            raise typer.Exit(ExitCode.OK)
+            finish(ExitCode.OK)
         changes = [plan(path, parts[role]) for role, path in outputs.items() if path is not None]
         for change in changes:
             if diff and change.changed:
@@ -181,11 +199,11 @@ def render(
             for change in changes:
                 if change.changed:
                     print(f"nginxcache: would change {change.path}", file=sys.stderr)
-            raise typer.Exit(ExitCode.CHANGED if any(c.changed for c in changes) else ExitCode.OK)
+            finish(ExitCode.CHANGED if any(c.changed for c in changes) else ExitCode.OK)
         write_all(changes)
         for change in changes:
             print(f"nginxcache: {change.path}: {'written' if change.changed else 'unchanged'}", file=sys.stderr)
-    raise typer.Exit(ExitCode.OK)
+        finish(ExitCode.OK)
 
 
 @app.command("scan")
@@ -444,5 +462,12 @@ def main(argv: list[str] | None = None) -> int:
     return int(result) if isinstance(result, int) else ExitCode.OK
 
 
-if __name__ == "__main__":
+def run() -> None:
+    """The `nginxcache` program: main(), with commands that end the process when they finish."""
+    global _END_PROCESS_AT_FINISH
+    _END_PROCESS_AT_FINISH = True
     sys.exit(main())
+
+
+if __name__ == "__main__":
+    run()

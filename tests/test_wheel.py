@@ -71,7 +71,7 @@ def test_wheel_ships_templates_inside_the_package(wheel: Path) -> None:
             shipped = archive.read(f"nginxcache/templates/{template}")
             assert shipped == (REPO / "templates" / template).read_bytes()
         entry_points = archive.read(next(n for n in names if n.endswith(".dist-info/entry_points.txt"))).decode()
-    assert "nginxcache = nginxcache.cli:main" in entry_points
+    assert "nginxcache = nginxcache.cli:run" in entry_points
     assert not [n for n in names if n.startswith(("tests/", "sample_configs/", "templates/"))]
 
 
