@@ -566,3 +566,20 @@ def test_explain_bad_manifest_is_one_line_exit_3(capsys, tmp_path: Path) -> None
     bad.write_text("{")
     assert main(["explain", "x.css", "--manifest", str(bad)]) == 3
     assert one_error_line(capsys.readouterr().err).startswith("nginxcache: error: " + str(bad))
+
+
+def test_process_ends_with_its_exit_code_and_all_its_output(tmp_path: Path) -> None:
+    """The program ends the process as a render finishes (cli.finish): codes and output intact."""
+    http, server = tmp_path / "http.conf", tmp_path / "server.conf"
+    outputs = ("--http-out", http, "--server-out", server)
+    first = run_process(tmp_path, "render", *VITE_ARGS, *outputs)
+    assert first.returncode == 0 and first.stderr.count(": written") == 2
+    rendered = http.read_text()
+    http.write_text("# edited by hand\n")
+    check = run_process(tmp_path, "render", *VITE_ARGS, *outputs, "--check", "--diff")
+    assert check.returncode == 1 and f"would change {http}" in check.stderr
+    added = [line for line in check.stdout.splitlines() if line.startswith("+") and not line.startswith("+++")]
+    assert "-# edited by hand\n" in check.stdout and len(added) == rendered.count("\n")  # the whole diff, flushed
+    again = run_process(tmp_path, "render", *VITE_ARGS, *outputs)
+    assert (again.returncode, http.read_text()) == (0, rendered)
+    assert run_process(tmp_path, "render", *VITE_ARGS, *outputs, "--check").returncode == 0
