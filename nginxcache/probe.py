@@ -7,15 +7,13 @@ library only: http.client and a bounded ThreadPoolExecutor).
 
 from __future__ import annotations
 
-import http.client
 import json
 import socket
-import ssl
 import threading
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import asdict, dataclass
 from enum import StrEnum
+from typing import TYPE_CHECKING
 from urllib.parse import quote, urlsplit
 
 from nginxcache import __version__
@@ -23,6 +21,13 @@ from nginxcache.errors import ExitCode, NginxcacheError, UsageError
 from nginxcache.model import Classification
 from nginxcache.policy import answer
 from nginxcache.render import RenderOptions
+
+if TYPE_CHECKING:
+    import http.client
+    from concurrent.futures import Future
+
+# http.client, ssl and concurrent.futures are imported where a probe runs: every other
+# command (a render before each deploy) would pay for them at start.
 
 # "Could not connect": until errors.ExitCode has UNREACHABLE, the same number lives here.
 UNREACHABLE = int(getattr(ExitCode, "UNREACHABLE", 6))
@@ -322,6 +327,9 @@ class Connections:
         self._opened: list[http.client.HTTPConnection] = []
 
     def _connection(self) -> tuple[http.client.HTTPConnection, bool]:
+        import http.client
+        import ssl
+
         conn: http.client.HTTPConnection | None = getattr(self._local, "conn", None)
         if conn is not None:
             return conn, False
@@ -336,6 +344,8 @@ class Connections:
         return conn, True
 
     def fetch(self, method: str, target: str, headers: Mapping[str, str]) -> Reply:
+        import http.client
+
         sent = {"User-Agent": f"nginxcache-probe/{__version__}", **headers}
         for attempt in (1, 2):
             conn, fresh = self._connection()
@@ -366,6 +376,8 @@ class Connections:
 
 def check_reachable(origin: Origin, timeout: float) -> None:
     """One connection (and TLS handshake) before anything else: exit UNREACHABLE, in one line."""
+    import ssl
+
     try:
         with socket.create_connection((origin.host, origin.port), timeout=timeout) as sock:
             if origin.scheme == "https":
@@ -384,6 +396,8 @@ def run(
     fetch: Fetch | None = None,
 ) -> Report:
     """Every check, at most `concurrency` at a time, each request bounded by `timeout`."""
+    from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+
     if not 1 <= concurrency <= MAX_CONCURRENCY:
         raise UsageError(f"--concurrency must be 1 to {MAX_CONCURRENCY}")
     if not timeout > 0:
