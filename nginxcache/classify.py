@@ -11,8 +11,8 @@ import gzip
 import os
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from itertools import chain, compress, islice
-from operator import eq, ne
+from itertools import chain, islice
+from operator import eq
 from pathlib import Path
 from typing import NamedTuple
 
@@ -207,7 +207,7 @@ _UNSAFE_BYTES = bytes([*range(0x00, 0x20), 0x7F]) + b'"\\'
 
 class _Scan(NamedTuple):
     odd: list[str]  # names to look at one by one: dot or empty segments, dotfiles, special names, unsafe characters
-    upper: bool  # some name changes under str.lower(): case collisions are possible
+    upper: list[str]  # the names str.lower() changes: only they can equal another name up to case
     ascii: bool
     lines: str | None  # the entry lines of every name, when none needs escaping
 
@@ -225,8 +225,34 @@ def _scan(rest: list[str], prefix: str, service_workers: frozenset[str], plain: 
         if not worker.endswith(("sw.js", "worker.js")):
             odd += _names_at(lines, re.compile(re.escape(f"/{worker}\" 1;")), start)
     is_ascii = lines.isascii() and all(map(str.isascii, unsafe))
-    upper = lines.lower() != lines or any(name != name.lower() for name in unsafe)
+    upper = [*_changed_by_lower(lines, start), *(name for name in unsafe if name != name.lower())]
     return _Scan(odd, upper, is_ascii, None if unsafe else lines)
+
+
+_BLOCK = 1 << 16  # characters compared at a time when looking for the lines lower() changes
+
+
+def _changed_by_lower(lines: str, start: int) -> Iterator[str]:
+    """The names, in entry lines, that str.lower() changes: one lower() of the whole text,
+    then only the blocks where it differs are looked at line by line."""
+    lowered = lines.lower()
+    if lowered == lines:
+        return
+    if len(lowered) != len(lines):  # a few characters lower to two: name by name
+        yield from (name for name in _names(lines, start) if name != name.lower())
+        return
+    end = 0
+    for block in range(0, len(lines), _BLOCK):
+        if block + _BLOCK <= end or lines[block : block + _BLOCK] == lowered[block : block + _BLOCK]:
+            continue
+        first = lines.rfind("\n", 0, max(block, end)) + 1
+        end = lines.find("\n", min(block + _BLOCK, len(lines)) - 1) + 1 or len(lines)
+        yield from (name for name in _names(lines[first:end], start) if name != name.lower())
+
+
+def _names(lines: str, start: int) -> Iterator[str]:
+    """The names of whole entry lines (split at "\\n" only: U+2028 may be in a name)."""
+    return (line[start : -len('" 1;')] for line in lines.split("\n") if line)
 
 
 def _names_at(lines: str, pattern: re.Pattern[str], start: int) -> Iterator[str]:
@@ -377,24 +403,26 @@ def classify(
     )
 
 
-def _case_twins(hashed: UriList, unhashed: Mapping[str, object], files: Mapping[str, str], upper: bool) -> frozenset[str]:
+def _case_twins(hashed: UriList, unhashed: Mapping[str, object], files: Mapping[str, str], upper: list[str]) -> frozenset[str]:
     """Hashed URIs that equal another known name up to case (str.lower()).
 
     nginx compares map string keys without regard to case: these become case-sensitive regex
-    keys, so that the other name is not caught. Of two names equal up to case, at least one
-    changes under lower(): only those are lowered, the hashed ones only when `upper` says
-    some do (a million lowercase copies are not made).
+    keys, so that the other name is not caught. All names share the prefix, so only what
+    follows it is compared. Of two names equal up to case, at least one changes under
+    lower(): only those are grouped. `upper`: the hashed names that do, found by the scan
+    (a million lowercase copies are not made).
     """
-    changed = [name for name in chain(unhashed, files) if name != name.lower()]
-    if upper:
-        changed += compress(hashed, map(ne, hashed.rest, map(str.lower, hashed.rest)))
+    prefix = hashed.prefix
+    known = (uri[len(prefix) :] for uri in chain(unhashed, files) if uri.startswith(prefix))
+    changed = [*(rest for rest in known if rest != rest.lower()), *upper]
     groups: dict[str, set[str]] = {}
-    for name in changed:
-        groups.setdefault(name.lower(), set()).add(name)
+    for rest in changed:
+        groups.setdefault(rest.lower(), set()).add(prefix + rest)
     twins: set[str] = set()
     for low, group in groups.items():
-        if low in hashed or low in unhashed or low in files:
-            group.add(low)
+        uri = prefix + low
+        if uri in hashed or uri in unhashed or uri in files:
+            group.add(uri)
         if len(group) > 1:
             twins.update(name for name in group if name in hashed)
     return frozenset(twins)

@@ -60,17 +60,17 @@ def per_name(paths: list[str], prefix: str = PREFIX) -> tuple[list[str], dict[st
 
 
 @settings(max_examples=300, deadline=None)
-@given(paths=st.lists(PATHS, max_size=40))
-def test_bulk_checks_agree_with_the_per_name_rules(tmp_path_factory, paths: list[str]) -> None:
+@given(paths=st.lists(PATHS, max_size=40), prefix=st.sampled_from([PREFIX, "/Static/", "/"]))
+def test_bulk_checks_agree_with_the_per_name_rules(tmp_path_factory, paths: list[str], prefix: str) -> None:
     tmp_path = tmp_path_factory.mktemp("bulk")
-    result = classify([django_reading(tmp_path, paths)], PREFIX, scan_tree=False)
-    hashed, unhashed, twins = per_name(paths)
+    result = classify([django_reading(tmp_path, paths)], prefix, scan_tree=False)
+    hashed, unhashed, twins = per_name(paths, prefix)
     assert list(result.hashed_uris) == hashed
     assert {uri: why for uri, (_, _, why) in result.unhashed_evidence.items()} == unhashed
     assert result.case_sensitive_uris == twins
     for uri in hashed:  # evidence names the first entry for it
         file, where, reason = result.evidence[uri]
-        first = paths.index(uri[len(PREFIX) :])
+        first = paths.index(uri[len(prefix) :])
         assert where == key_path("paths", f"o{first}/{paths[first]}")
         assert reason == "test" and file.endswith("staticfiles.json")
     # the map entries, however written (one join or line by line), are the hashed URIs in order
@@ -110,3 +110,15 @@ def test_many_special_names_are_not_quadratic(tmp_path: Path) -> None:
     result = classify([django_reading(tmp_path, paths)], PREFIX, scan_tree=False)
     assert len(result.hashed_uris) == 20000 and len(result.unhashed_evidence) == 20000
     assert result.unhashed_evidence["/static/docs/p7.html"][1] == '["paths"]["o7/docs/p7.html"]'
+
+
+@pytest.mark.parametrize("prefix", ["/static/", "/Static/"])
+def test_names_lower_changes_are_found_across_blocks(tmp_path: Path, prefix: str) -> None:
+    """The names lower() changes are found block by block: at block edges, in the first and
+    last line, and with a prefix lower() changes too."""
+    paths = [f"app/{i:06d}.0123456789ab.js" for i in range(6000)]  # ~40 characters a line: many blocks
+    twins = {0: "app/000000.0123456789AB.js", 1638: "app/001638.0123456789ab.JS", 5999: "App/005999.0123456789ab.js"}
+    upper = [*twins.values(), "Z/only.0123456789ab.js", "ǅ/titlecase.0123456789ab.js", "İ/two-chars.0123456789ab.js"]
+    result = classify([django_reading(tmp_path, paths + upper)], prefix, scan_tree=False)
+    expected = {prefix + name for name in upper[:3]} | {prefix + paths[i] for i in twins}
+    assert result.case_sensitive_uris == expected
