@@ -154,14 +154,22 @@ class UriList(Sequence[str]):
 
     __slots__ = ("prefix", "rest", "_ascii", "entry_lines", "_longest")
 
-    def __init__(self, prefix: str, rest: list[str], *, ascii: bool | None = None, entry_lines: str | None = None) -> None:
+    def __init__(
+        self,
+        prefix: str,
+        rest: list[str],
+        *,
+        ascii: bool | None = None,
+        entry_lines: str | None = None,
+        longest: int | None = None,
+    ) -> None:
         self.prefix = prefix
         self.rest = rest  # sorted, unique
         self._ascii = ascii  # every rest is ASCII, when the caller already knows
         # The hashed map's entry lines for exactly these URIs, all plain keys, when classify
         # already made them for its bulk checks: render writes them as they are.
         self.entry_lines = entry_lines
-        self._longest: int | None = None
+        self._longest = longest  # when the caller already knows it
 
     def longest(self) -> int:
         """The longest URI's length in bytes (0 when empty)."""
