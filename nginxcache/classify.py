@@ -230,11 +230,16 @@ def _scan(rest: list[str], prefix: str, service_workers: frozenset[str], plain: 
 
 
 _BLOCK = 1 << 16  # characters compared at a time when looking for the lines lower() changes
+_UPPER_MARKED = bytes.maketrans(bytes(range(ord("A"), ord("Z") + 1)), b"\x01" * 26)
 
 
 def _changed_by_lower(lines: str, start: int) -> Iterator[str]:
-    """The names, in entry lines, that str.lower() changes: one lower() of the whole text,
-    then only the blocks where it differs are looked at line by line."""
+    """The names, in entry lines, that str.lower() changes. In ASCII text those are the
+    names with a capital letter, marked and found at memchr speed; other text is lowered
+    whole, and looked at line by line only in the blocks where that changed it."""
+    if lines.isascii():  # no control character either: \x01 marks a capital letter
+        yield from _capitalised(lines, start)
+        return
     lowered = lines.lower()
     if lowered == lines:
         return
@@ -248,6 +253,21 @@ def _changed_by_lower(lines: str, start: int) -> Iterator[str]:
         first = lines.rfind("\n", 0, max(block, end)) + 1
         end = lines.find("\n", min(block + _BLOCK, len(lines)) - 1) + 1 or len(lines)
         yield from (name for name in _names(lines[first:end], start) if name != name.lower())
+
+
+def _capitalised(lines: str, start: int) -> Iterator[str]:
+    """The names with a capital letter in ASCII entry lines, a block of bytes at a time."""
+    done = 0  # lines before this were looked at
+    for block in range(0, len(lines), _BLOCK):
+        marked = lines[block : block + _BLOCK].encode("ascii").translate(_UPPER_MARKED)
+        hit = marked.find(1, max(done - block, 0))
+        while hit >= 0:
+            begin = lines.rfind("\n", 0, block + hit) + 1
+            done = lines.find("\n", block + hit) + 1
+            name = lines[begin + start : done - len('" 1;\n')]
+            if name != name.lower():  # not only the prefix
+                yield name
+            hit = marked.find(1, done - block)
 
 
 def _names(lines: str, start: int) -> Iterator[str]:

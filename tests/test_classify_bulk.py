@@ -113,12 +113,15 @@ def test_many_special_names_are_not_quadratic(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("prefix", ["/static/", "/Static/"])
-def test_names_lower_changes_are_found_across_blocks(tmp_path: Path, prefix: str) -> None:
+@pytest.mark.parametrize("text", ["ascii", "not ascii"])
+def test_names_lower_changes_are_found_across_blocks(tmp_path: Path, prefix: str, text: str) -> None:
     """The names lower() changes are found block by block: at block edges, in the first and
-    last line, and with a prefix lower() changes too."""
+    last line, and with a prefix lower() changes too; ASCII text and other text."""
     paths = [f"app/{i:06d}.0123456789ab.js" for i in range(6000)]  # ~40 characters a line: many blocks
     twins = {0: "app/000000.0123456789AB.js", 1638: "app/001638.0123456789ab.JS", 5999: "App/005999.0123456789ab.js"}
-    upper = [*twins.values(), "Z/only.0123456789ab.js", "ǅ/titlecase.0123456789ab.js", "İ/two-chars.0123456789ab.js"]
+    upper = [*twins.values(), "Z/only.0123456789ab.js", "Q" * 70000 + ".js"]  # a line longer than a block
+    upper += ["ǅ/titlecase.0123456789ab.js", "İ/two-chars.0123456789ab.js"] if text == "not ascii" else []
     result = classify([django_reading(tmp_path, paths + upper)], prefix, scan_tree=False)
     expected = {prefix + name for name in upper[:3]} | {prefix + paths[i] for i in twins}
+    assert not result.case_sensitive_uris & {prefix + name for name in upper[3:]}
     assert result.case_sensitive_uris == expected
