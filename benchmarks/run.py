@@ -197,7 +197,11 @@ def profile_render(suite: Suite) -> None:
     outdir = suite.work / f"profile-{size}"
     outdir.mkdir(parents=True, exist_ok=True)
     suite.log(f"profiling render at {size:,} entries")
-    subprocess.run([sys.executable, "-m", "cProfile", "-o", str(stats), "-m", "nginxcache", "render",
+    # cli.main, not the program: the program ends its process without exiting Python (see
+    # cli.finish), so cProfile would never write its stats. The profile includes the freeing
+    # of everything at the end, which the program skips.
+    profiled = "import cProfile, sys; from nginxcache.cli import main; cProfile.run('main(sys.argv[2:])', sys.argv[1])"
+    subprocess.run([sys.executable, "-c", profiled, str(stats), "render",
                     str(manifest.path), "--root", ROOT_ON_SERVER, "--prefix", PREFIX,
                     "--http-out", str(outdir / "http.conf"), "--server-out", str(outdir / "server.conf")],
                    capture_output=True, timeout=suite.args.timeout)
