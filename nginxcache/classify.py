@@ -162,7 +162,8 @@ class _Locator:
         for i, source in enumerate(self._sources):
             index = self._indexes[i]
             if index is None:
-                index = self._indexes[i] = {name: j for j, name in reversed(list(enumerate(source.rest)))}
+                last = len(source.rest) - 1  # built backwards: the first entry naming a URI wins
+                index = self._indexes[i] = dict(zip(reversed(source.rest), range(last, -1, -1)))
             j = index.get(rest)
             if j is not None:
                 return source, j

@@ -51,7 +51,7 @@ class Entries(Sequence[Entry]):
     and each entry's JSON key path made only when a message or `explain` asks for it
     (a million Entry tuples and key-path strings would cost more than the manifest)."""
 
-    __slots__ = ("paths", "_keys", "_head", "_index")
+    __slots__ = ("paths", "_keys", "_head")
 
     def __init__(
         self, paths: list[str], keys: Sequence[str | int] | Iterable[str], head: tuple[str | int, ...] = ()
@@ -59,23 +59,11 @@ class Entries(Sequence[Entry]):
         self.paths = paths
         self._keys = keys  # entry i sits at head + (keys[i],); an iterable becomes a list when first asked
         self._head = head
-        self._index: dict[str, int] | None = None
 
     def where(self, index: int) -> str:
         if not isinstance(self._keys, Sequence):
             self._keys = list(self._keys)
         return key_path(*self._head, self._keys[index])
-
-    def index_of(self, path: str) -> int:
-        """The first entry naming `path` (ValueError if none)."""
-        if self._index is None:
-            self._index = {}
-            for i, name in enumerate(self.paths):
-                self._index.setdefault(name, i)
-        try:
-            return self._index[path]
-        except KeyError:
-            raise ValueError(path) from None
 
     def __len__(self) -> int:
         return len(self.paths)
@@ -95,10 +83,6 @@ class Entries(Sequence[Entry]):
         return NotImplemented
 
     __hash__ = None  # type: ignore[assignment]
-
-
-def entry_paths(entries: Sequence[Entry]) -> list[str]:
-    return entries.paths if isinstance(entries, Entries) else [entry.path for entry in entries]
 
 
 @dataclass(frozen=True, slots=True)
