@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import gzip
 import os
+from collections import Counter
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from itertools import chain, islice
-from operator import eq
+from itertools import chain, compress, islice
+from operator import eq, ne
 from pathlib import Path
 from typing import NamedTuple
 
@@ -213,9 +214,10 @@ class _Scan(NamedTuple):
     lines: str | None  # the entry lines of every name, when none needs escaping
 
 
-def _scan(rest: list[str], prefix: str, service_workers: frozenset[str], plain: bool) -> _Scan:
-    """The bulk checks over all names. `plain`: they come from JSON text without a backslash
-    or DEL, so none holds a control character, quote or backslash."""
+def _scan(rest: list[str], prefix: str, service_workers: frozenset[str], plain: bool, stored: Iterable[str]) -> _Scan:
+    """The bulk checks over all names. `plain`: none holds a control character, quote or
+    backslash (see ManifestReading.plain_strings). `stored`: the same names in the order
+    their strings lie in memory (the manifests' own), for passes where order does not matter."""
     unsafe = [] if plain else _unsafe_names(rest)
     skip = set(unsafe)
     names = [name for name in rest if name not in skip] if skip else rest
@@ -226,49 +228,53 @@ def _scan(rest: list[str], prefix: str, service_workers: frozenset[str], plain: 
         if not worker.endswith(("sw.js", "worker.js")):
             odd += _names_at(lines, re.compile(re.escape(f"/{worker}\" 1;")), start)
     is_ascii = lines.isascii() and all(map(str.isascii, unsafe))
-    upper = [*_changed_by_lower(lines, start), *(name for name in unsafe if name != name.lower())]
+    upper = [*_changed_by_lower(lines, start, stored), *(name for name in unsafe if name != name.lower())]
     return _Scan(odd, upper, is_ascii, None if unsafe else lines)
 
 
-_BLOCK = 1 << 16  # characters compared at a time when looking for the lines lower() changes
+_BLOCK = 1 << 16  # characters looked at a time for the names lower() changes
+_FEW = 1 << 12  # that many found one by one; beyond, every name is lowered in one C-level pass
 _UPPER_MARKED = bytes.maketrans(bytes(range(ord("A"), ord("Z") + 1)), b"\x01" * 26)
 
 
-def _changed_by_lower(lines: str, start: int) -> Iterator[str]:
-    """The names, in entry lines, that str.lower() changes. In ASCII text those are the
-    names with a capital letter, marked and found at memchr speed; other text is lowered
-    whole, and looked at line by line only in the blocks where that changed it."""
+def _changed_by_lower(lines: str, start: int, stored: Iterable[str]) -> list[str]:
+    """The names that str.lower() changes (only they can equal another name up to case).
+
+    While they are few they are found in the entry lines, a block at a time: in ASCII text
+    the capitals are marked and found at memchr speed, other text is lowered a block at a
+    time and read line by line where that changed it. When they are many (a build of
+    CamelCase names) every name is lowered once instead, in the order it lies in memory.
+    """
+    found: list[str] = []
+    for name in _changed_in_blocks(lines, start):
+        found.append(name)
+        if len(found) > _FEW:
+            stored = list(stored)
+            return list(compress(stored, map(ne, stored, map(str.lower, stored))))
+    return found
+
+
+def _changed_in_blocks(lines: str, start: int) -> Iterator[str]:
     if lines.isascii():  # no control character either: \x01 marks a capital letter
-        yield from _capitalised(lines, start)
+        done = 0  # lines before this were looked at
+        for block in range(0, len(lines), _BLOCK):
+            marked = lines[block : block + _BLOCK].encode("ascii").translate(_UPPER_MARKED)
+            hit = marked.find(1, max(done - block, 0))
+            while hit >= 0:
+                begin = lines.rfind("\n", 0, block + hit) + 1
+                done = lines.find("\n", block + hit) + 1
+                name = lines[begin + start : done - len('" 1;\n')]
+                if name != name.lower():  # not only the prefix
+                    yield name
+                hit = marked.find(1, done - block)
         return
-    lowered = lines.lower()
-    if lowered == lines:
-        return
-    if len(lowered) != len(lines):  # a few characters lower to two: name by name
-        yield from (name for name in _names(lines, start) if name != name.lower())
-        return
-    end = 0
-    for block in range(0, len(lines), _BLOCK):
-        if block + _BLOCK <= end or lines[block : block + _BLOCK] == lowered[block : block + _BLOCK]:
-            continue
-        first = lines.rfind("\n", 0, max(block, end)) + 1
-        end = lines.find("\n", min(block + _BLOCK, len(lines)) - 1) + 1 or len(lines)
-        yield from (name for name in _names(lines[first:end], start) if name != name.lower())
-
-
-def _capitalised(lines: str, start: int) -> Iterator[str]:
-    """The names with a capital letter in ASCII entry lines, a block of bytes at a time."""
-    done = 0  # lines before this were looked at
-    for block in range(0, len(lines), _BLOCK):
-        marked = lines[block : block + _BLOCK].encode("ascii").translate(_UPPER_MARKED)
-        hit = marked.find(1, max(done - block, 0))
-        while hit >= 0:
-            begin = lines.rfind("\n", 0, block + hit) + 1
-            done = lines.find("\n", block + hit) + 1
-            name = lines[begin + start : done - len('" 1;\n')]
-            if name != name.lower():  # not only the prefix
-                yield name
-            hit = marked.find(1, done - block)
+    position = 0
+    while position < len(lines):
+        end = lines.find("\n", position + _BLOCK) + 1 or len(lines)
+        segment = lines[position:end]
+        if segment.lower() != segment:
+            yield from (name for name in _names(segment, start) if name != name.lower())
+        position = end
 
 
 def _names(lines: str, start: int) -> Iterator[str]:
@@ -357,7 +363,8 @@ def classify(
                     file=file,
                 )
             dropped.add(uri[len(prefix) :])  # an earlier build's verdict never overrides the current one
-    scan = _scan(rest, prefix, service_workers, plain=all(r.plain_strings for r in (*readings, *kept)))
+    stored = chain.from_iterable(s.rest for s in sources)
+    scan = _scan(rest, prefix, service_workers, all(r.plain_strings for r in (*readings, *kept)), stored)
     for name in dict.fromkeys(scan.odd):
         problem = asset_path_problem(name)
         if problem:
@@ -387,7 +394,9 @@ def classify(
     else:
         # the longest name, in the manifests' own order: their strings lie in memory in that
         # order, and a pass in sorted order costs twice as much in cache misses
-        longest = len(prefix.encode()) + max(map(len, chain.from_iterable(s.rest for s in sources))) if rest and scan.ascii else None
+        stored = chain.from_iterable(s.rest for s in sources)
+        sizes = map(len, stored) if scan.ascii else map(len, map(str.encode, stored))
+        longest = len(prefix.encode()) + max(sizes) if rest else None
         hashed = UriList(prefix, rest, ascii=scan.ascii, entry_lines=scan.lines, longest=longest)
     # A manifest alone, away from its build, tells nothing of missing files.
     is_build_tree = bool(files) and (local_root is not None or not hashed or any(uri in hashed for uri in files))
@@ -414,7 +423,7 @@ def classify(
 
     return Classification(
         hashed_uris=hashed,
-        case_sensitive_uris=_case_twins(hashed, unhashed, files, scan.upper),
+        case_sensitive_uris=_case_twins(hashed, unhashed, files, scan.upper, chain.from_iterable(s.rest for s in sources)),
         denied_uris=sorted(uri for uri in denied if uri not in hashed),
         evidence=_Evidence(hashed, locator),
         unhashed_evidence=unhashed,
@@ -427,21 +436,32 @@ def classify(
     )
 
 
-def _case_twins(hashed: UriList, unhashed: Mapping[str, object], files: Mapping[str, str], upper: list[str]) -> frozenset[str]:
+def _case_twins(
+    hashed: UriList, unhashed: Mapping[str, object], files: Mapping[str, str], upper: list[str], stored: Iterable[str]
+) -> frozenset[str]:
     """Hashed URIs that equal another known name up to case (str.lower()).
 
     nginx compares map string keys without regard to case: these become case-sensitive regex
     keys, so that the other name is not caught. All names share the prefix, so only what
     follows it is compared. Of two names equal up to case, at least one changes under
-    lower(): only those are grouped. `upper`: the hashed names that do, found by the scan
-    (a million lowercase copies are not made).
+    lower(): `upper` holds the hashed ones (found by the scan), the other names are few.
+    Sets find whether any lowered name is another's, or a name as it is: a build of
+    CamelCase names costs a few C-level passes, not a group per name.
     """
     prefix = hashed.prefix
-    known = (uri[len(prefix) :] for uri in chain(unhashed, files) if uri.startswith(prefix))
-    changed = [*(rest for rest in known if rest != rest.lower()), *upper]
-    groups: dict[str, set[str]] = {}
-    for rest in changed:
-        groups.setdefault(rest.lower(), set()).add(prefix + rest)
+    known = [uri[len(prefix) :] for uri in chain(unhashed, files) if uri.startswith(prefix)]
+    changed = {*upper, *(rest for rest in known if rest != rest.lower())}
+    if not changed:
+        return frozenset()
+    lowered = {rest: rest.lower() for rest in changed}
+    counts = Counter(lowered.values())
+    colliding = {low for low, n in counts.items() if n > 1}
+    colliding |= counts.keys() & {*known}
+    colliding |= set(counts).intersection(stored)  # a lowered name that is a hashed name as it is
+    groups: dict[str, set[str]] = {low: set() for low in colliding}
+    for rest, low in lowered.items():
+        if low in groups:
+            groups[low].add(prefix + rest)
     twins: set[str] = set()
     for low, group in groups.items():
         uri = prefix + low

@@ -100,8 +100,9 @@ class ManifestReading:
     # relative paths are relative to their build directory, which may sit below --root.
     paths_relative_to_root: bool = False
     served_by_design: bool = False  # Angular's ngsw.json: its service worker fetches it
-    # The JSON text holds no backslash and no DEL: none of its strings has a control
-    # character, a quote or a backslash (JSON escapes those), so no name needs that check.
+    # None of the JSON text's strings holds a control character, quote, backslash or lone
+    # surrogate: the text has no DEL and none of the escapes that make one (JSON must
+    # escape them), so no name needs that check.
     plain_strings: bool = False
 
 

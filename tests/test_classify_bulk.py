@@ -4,6 +4,8 @@ own) give exactly what the per-name rules give, name by name."""
 from __future__ import annotations
 
 import dataclasses
+import json
+import re
 from pathlib import Path
 
 import pytest
@@ -11,7 +13,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from nginxcache.classify import SERVICE_WORKERS, always_revalidated, classify, is_dotfile
-from nginxcache.errors import UnsafeEntryError
+from nginxcache.errors import ManifestError, UnsafeEntryError
+from nginxcache.manifests import _read_json
 from nginxcache.model import Entries, ManifestFormat, ManifestReading, key_path
 from nginxcache.render import map_entry_chunks
 
@@ -125,3 +128,33 @@ def test_names_lower_changes_are_found_across_blocks(tmp_path: Path, prefix: str
     expected = {prefix + name for name in upper[:3]} | {prefix + paths[i] for i in twins}
     assert not result.case_sensitive_uris & {prefix + name for name in upper[3:]}
     assert result.case_sensitive_uris == expected
+
+
+def test_many_capitalised_names_are_lowered_in_bulk(tmp_path: Path) -> None:
+    """Beyond a few thousand names with capitals, every name is lowered once in bulk: the
+    twins found are the same as by the per-name rules."""
+    paths = [f"Vendor/Lib{i % 97}/Widget{i:05d}.0123456789ab.js" for i in range(9000)]
+    paths += [f"vendor/lib{i % 97}/widget{i:05d}.0123456789ab.js" for i in range(0, 9000, 450)]  # lowercase twins
+    paths += ["a/X.0123456789ab.css", "a/x.0123456789AB.css", "index.HTML", "Index.html"]  # twins among capitals
+    result = classify([django_reading(tmp_path, paths)], PREFIX, scan_tree=False)
+    hashed, unhashed, twins = per_name(paths)
+    assert list(result.hashed_uris) == hashed
+    assert result.case_sensitive_uris == twins and len(twins) == 42
+
+
+@settings(max_examples=400, deadline=None)
+@given(names=st.lists(st.text(max_size=8), max_size=6), ensure_ascii=st.booleans())
+def test_plain_strings_promise_holds(tmp_path_factory, names: list[str], ensure_ascii: bool) -> None:
+    """A manifest read as plain_strings never holds a control character, quote, backslash or
+    lone surrogate in any string (so classify skips that check); escapes of harmless
+    characters (é, an emoji's surrogate pair) keep it plain."""
+    path = tmp_path_factory.mktemp("plain") / "m.json"
+    path.write_bytes(json.dumps({n: n for n in names}, ensure_ascii=ensure_ascii).encode("utf-8", "surrogatepass"))
+    try:
+        data, plain = _read_json(path)
+    except ManifestError:
+        return  # a lone surrogate written raw is not UTF-8: refused before any of this
+    unsafe = any(re.search("[\x00-\x1f\x7f\"\\\\\ud800-\udfff]", n) for n in names)
+    assert not (plain and unsafe)
+    if not unsafe:
+        assert plain

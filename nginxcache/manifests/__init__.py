@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 from pathlib import Path
 from typing import Any, Callable
 
@@ -93,6 +94,15 @@ _BY_SHAPE: tuple[tuple[ManifestFormat, Callable[[Any], bool]], ...] = (
 )
 
 
+# The JSON escapes that make a character no name may hold: a quote, a backslash, a control
+# character, a lone surrogate. \u00e9 or an escaped pair for an emoji do not (Django's
+# json.dumps escapes every non-ASCII character).
+_UNSAFE_ESCAPE = re.compile(
+    rb'\\(?:["\\bfnrt]|u(?:00[01][0-9a-fA-F]|007[fF]|0022|005[cC]|[dD][89abAB][0-9a-fA-F]{2}(?!\\u[dD][c-fC-F])))'
+    rb"|(?<!\\u[dD][89abAB][0-9a-fA-F]{2})\\u[dD][c-fC-F][0-9a-fA-F]{2}"
+)
+
+
 def read_json(path: Path) -> Any:
     return _read_json(path)[0]
 
@@ -108,7 +118,7 @@ def _read_json(path: Path) -> tuple[Any, bool]:
         raise ManifestError("is a directory, not a manifest file", file=path) from None
     except OSError as exc:
         raise ManifestError(f"cannot read: {exc.strerror}", file=path) from None
-    plain = b"\\" not in raw and b"\x7f" not in raw
+    plain = b"\x7f" not in raw and (b"\\" not in raw or not _UNSAFE_ESCAPE.search(raw))
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
