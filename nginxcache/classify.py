@@ -175,6 +175,18 @@ class _Locator:
         found = self.find(rest)
         return (found[0].file, found[0].where(found[1])) if found else ("", "")
 
+    def where_each(self, names: Iterable[str]) -> dict[str, tuple[str, str]]:
+        """where() for a few names at once: one C-level pass over each source, no index."""
+        wanted, found = set(names), {}
+        for source in self._sources:
+            for j, name in compress(enumerate(source.rest), map(wanted.__contains__, source.rest)):
+                if name not in found:
+                    found[name] = (source.file, source.where(j))
+            wanted -= found.keys()
+            if not wanted:
+                break
+        return found
+
 
 class _Evidence(Mapping[str, tuple[str, str, str]]):
     """uri -> (manifest file, key path, reason) for every hashed URI, looked up on demand:
@@ -365,6 +377,7 @@ def classify(
             dropped.add(uri[len(prefix) :])  # an earlier build's verdict never overrides the current one
     stored = chain.from_iterable(s.rest for s in sources)
     scan = _scan(rest, prefix, service_workers, all(r.plain_strings for r in (*readings, *kept)), stored)
+    special: dict[str, str] = {}  # name -> why it is not served as hashed
     for name in dict.fromkeys(scan.odd):
         problem = asset_path_problem(name)
         if problem:
@@ -373,12 +386,13 @@ def classify(
         uri = prefix + name
         why = "a dotfile: not served (404)" if is_dotfile(uri) else always_revalidated(uri, service_workers)
         if why and name not in dropped:
-            unhashed[uri] = (*locator.where(name), why)
-            dropped.add(name)
+            special[name] = why
     if is_dotfile(prefix):
-        for name in rest:
-            unhashed[prefix + name] = (*locator.where(name), "a dotfile: not served (404)")
-        dropped.update(rest)
+        special = dict.fromkeys(rest, "a dotfile: not served (404)")
+    places = locator.where_each(special)
+    for name, why in special.items():
+        unhashed[prefix + name] = (*places[name], why)
+    dropped.update(special)
 
     warnings: list[str] = []
     trees = [local_root] if local_root is not None else list(dict.fromkeys(r.build_root for r in readings))
@@ -450,16 +464,18 @@ def _case_twins(
     """
     prefix = hashed.prefix
     known = [uri[len(prefix) :] for uri in chain(unhashed, files) if uri.startswith(prefix)]
-    changed = {*upper, *(rest for rest in known if rest != rest.lower())}
+    changed = list({*upper, *(rest for rest in known if rest != rest.lower())})
     if not changed:
         return frozenset()
-    lowered = {rest: rest.lower() for rest in changed}
-    counts = Counter(lowered.values())
-    colliding = {low for low, n in counts.items() if n > 1}
-    colliding |= counts.keys() & {*known}
-    colliding |= set(counts).intersection(stored)  # a lowered name that is a hashed name as it is
+    lows = list(map(str.lower, changed))
+    distinct = set(lows)
+    colliding = {low for low, n in Counter(lows).items() if n > 1} if len(distinct) < len(lows) else set()
+    colliding |= distinct.intersection(known)
+    colliding |= distinct.intersection(stored)  # a lowered name that is a hashed name as it is
+    if not colliding:
+        return frozenset()
     groups: dict[str, set[str]] = {low: set() for low in colliding}
-    for rest, low in lowered.items():
+    for rest, low in zip(changed, lows):
         if low in groups:
             groups[low].add(prefix + rest)
     twins: set[str] = set()

@@ -97,9 +97,9 @@ _BY_SHAPE: tuple[tuple[ManifestFormat, Callable[[Any], bool]], ...] = (
 # The JSON escapes that make a character no name may hold: a quote, a backslash, a control
 # character, a lone surrogate. \u00e9 or an escaped pair for an emoji do not (Django's
 # json.dumps escapes every non-ASCII character).
-_UNSAFE_ESCAPE = re.compile(
-    rb'\\(?:["\\bfnrt]|u(?:00[01][0-9a-fA-F]|007[fF]|0022|005[cC]|[dD][89abAB][0-9a-fA-F]{2}(?!\\u[dD][c-fC-F])))'
-    rb"|(?<!\\u[dD][89abAB][0-9a-fA-F]{2})\\u[dD][c-fC-F][0-9a-fA-F]{2}"
+_UNSAFE_ESCAPE = re.compile(  # every branch starts at the backslash: the search skips to each one
+    rb'\\(?:["\\bfnrt]|u(?:00[01][0-9a-fA-F]|007[fF]|0022|005[cC]|[dD][89abAB][0-9a-fA-F]{2}(?!\\u[dD][c-fC-F]))'
+    rb"|(?<!\\u[dD][89abAB][0-9a-fA-F]{2}\\)u[dD][c-fC-F][0-9a-fA-F]{2})"
 )
 
 
