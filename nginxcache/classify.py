@@ -178,7 +178,7 @@ class _Locator:
     def where_each(self, names: Iterable[str]) -> dict[str, tuple[str, str]]:
         """where() for a few names at once: one C-level pass over each source, no index."""
         wanted, found = set(names), {}
-        for source in self._sources:
+        for source in self._sources if wanted else ():
             for j, name in compress(enumerate(source.rest), map(wanted.__contains__, source.rest)):
                 if name not in found:
                     found[name] = (source.file, source.where(j))
@@ -464,20 +464,21 @@ def _case_twins(
     """
     prefix = hashed.prefix
     known = [uri[len(prefix) :] for uri in chain(unhashed, files) if uri.startswith(prefix)]
-    changed = list({*upper, *(rest for rest in known if rest != rest.lower())})
+    changed = [*upper, *(rest for rest in known if rest != rest.lower())]  # in the order they lie in memory
     if not changed:
         return frozenset()
     lows = list(map(str.lower, changed))
     distinct = set(lows)
-    colliding = {low for low, n in Counter(lows).items() if n > 1} if len(distinct) < len(lows) else set()
+    colliding: set[str] = set()
+    if len(distinct) < len(lows):  # two names lowered alike, or one name listed twice (a group of one)
+        colliding = {low for low, n in Counter(lows).items() if n > 1}
     colliding |= distinct.intersection(known)
     colliding |= distinct.intersection(stored)  # a lowered name that is a hashed name as it is
     if not colliding:
         return frozenset()
     groups: dict[str, set[str]] = {low: set() for low in colliding}
-    for rest, low in zip(changed, lows):
-        if low in groups:
-            groups[low].add(prefix + rest)
+    for rest, low in compress(zip(changed, lows), map(groups.__contains__, lows)):
+        groups[low].add(prefix + rest)
     twins: set[str] = set()
     for low, group in groups.items():
         uri = prefix + low
