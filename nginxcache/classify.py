@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from nginxcache.errors import UnsafeEntryError
-from nginxcache.model import Classification, Entries, Entry, ManifestReading, UriList
+from nginxcache.model import Classification, Entries, EntryLines, Entry, ManifestReading, UriList
 from nginxcache.quoting import asset_path_problem
 from nginxcache.render import plain_entry_lines
 
@@ -403,15 +403,16 @@ def classify(
     if scan_tree:
         for tree in trees:
             files.update(_tree_files(tree, prefix))
+    lines = EntryLines(scan.lines, rest, frozenset(dropped)) if scan.lines is not None else None
     if dropped:
-        hashed = UriList(prefix, [name for name in rest if name not in dropped], ascii=scan.ascii)
+        hashed = UriList(prefix, [name for name in rest if name not in dropped], ascii=scan.ascii, entry_lines=lines)
     else:
         # the longest name, in the manifests' own order: their strings lie in memory in that
         # order, and a pass in sorted order costs twice as much in cache misses
         stored = chain.from_iterable(s.rest for s in sources)
         sizes = map(len, stored) if scan.ascii else map(len, map(str.encode, stored))
         longest = len(prefix.encode()) + max(sizes) if rest else None
-        hashed = UriList(prefix, rest, ascii=scan.ascii, entry_lines=scan.lines, longest=longest)
+        hashed = UriList(prefix, rest, ascii=scan.ascii, entry_lines=lines, longest=longest)
     # A manifest alone, away from its build, tells nothing of missing files.
     is_build_tree = bool(files) and (local_root is not None or not hashed or any(uri in hashed for uri in files))
     if files:
@@ -430,7 +431,8 @@ def classify(
         gone = {uri[len(prefix) :] for uri in kept_uris - files.keys()}
         if gone:
             # an earlier build's file that is gone: nothing to keep
-            hashed = UriList(prefix, [name for name in hashed.rest if name not in gone], ascii=scan.ascii)
+            lines = lines._replace(dropped=lines.dropped | gone) if lines is not None else None
+            hashed = UriList(prefix, [name for name in hashed.rest if name not in gone], ascii=scan.ascii, entry_lines=lines)
         missing = [uri for uri in hashed if uri not in files]
         if missing:
             warnings.append(f"{len(missing)} hashed file(s) named by the manifest are not on disk here: {', '.join(missing[:3])}")

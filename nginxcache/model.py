@@ -132,6 +132,16 @@ class CachePolicy:
         return cls(f"public, max-age={hashed_max_age}, immutable", unhashed)
 
 
+class EntryLines(NamedTuple):
+    """The hashed map's entry lines (`    "PREFIX+NAME" 1;`) of `names`, sorted, as classify
+    made them for its bulk checks. Render writes them as they are, but the lines of `dropped`
+    (names classify then found not to be hashed) and of case twins (written as regex keys)."""
+
+    text: str
+    names: list[str]
+    dropped: frozenset[str]
+
+
 class UriList(Sequence[str]):
     """Sorted, unique URIs that share a prefix, kept as the prefix and the sorted rest of
     each: for a manifest served at its mount the rest are the manifest's own strings, so a
@@ -145,15 +155,13 @@ class UriList(Sequence[str]):
         rest: list[str],
         *,
         ascii: bool | None = None,
-        entry_lines: str | None = None,
+        entry_lines: EntryLines | None = None,
         longest: int | None = None,
     ) -> None:
         self.prefix = prefix
         self.rest = rest  # sorted, unique
         self._ascii = ascii  # every rest is ASCII, when the caller already knows
-        # The hashed map's entry lines for exactly these URIs, all plain keys, when classify
-        # already made them for its bulk checks: render writes them as they are.
-        self.entry_lines = entry_lines
+        self.entry_lines = entry_lines  # when classify made them: see EntryLines
         self._longest = longest  # when the caller already knows it
 
     def longest(self) -> int:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+from bisect import bisect_left
 from collections.abc import Iterator
 from dataclasses import dataclass
 from importlib import resources
@@ -21,7 +22,7 @@ import jinja2
 from nginxcache import __version__
 from nginxcache.errors import UsageError
 from nginxcache.maphash import sizes_for
-from nginxcache.model import CachePolicy, Classification, Strategy
+from nginxcache.model import CachePolicy, Classification, EntryLines, Strategy
 from nginxcache.quoting import nginx_quote
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
@@ -180,9 +181,8 @@ def map_entry_chunks(classification: Classification) -> Iterator[EntryChunk]:
     uris = classification.hashed_uris
     prefix, rest = uris.prefix, uris.rest
     case_sensitive = classification.case_sensitive_uris
-    if uris.entry_lines is not None and not case_sensitive and '"' not in prefix and "\\" not in prefix:
-        if rest:
-            yield EntryChunk(uris.entry_lines, len(rest), None)  # made by classify for its checks
+    if uris.entry_lines is not None and '"' not in prefix and "\\" not in prefix:
+        yield from _spliced(uris.entry_lines, prefix, case_sensitive)
         return
     cuts = sorted(uris.index(uri) for uri in case_sensitive)
     plain_prefix = '"' not in prefix and "\\" not in prefix
@@ -198,6 +198,28 @@ def map_entry_chunks(classification: Classification) -> Iterator[EntryChunk]:
         if stop < len(rest):
             yield _quoted_lines([map_key(prefix + rest[stop], True)])
         start = stop + 1
+
+
+def _spliced(lines: EntryLines, prefix: str, case_sensitive: frozenset[str]) -> Iterator[EntryChunk]:
+    """classify's entry lines as they are, but the dropped names' lines (left out) and case
+    twins' (regex keys instead): slices of the text between them, no join again."""
+    names, text = lines.names, lines.text
+    twins = {uri[len(prefix) :] for uri in case_sensitive}
+    apart = sorted(bisect_left(names, name) for name in lines.dropped | twins)
+    per_line = len(f'    "{prefix}" 1;\n')  # a line's length without its name
+    at = offset = 0  # line `at` starts at `offset`
+    start_line = start_offset = 0  # the run of lines as they are begins here
+    for index in apart:
+        offset += (index - at) * per_line + sum(map(len, names[at:index]))
+        if index > start_line:
+            yield EntryChunk(text[start_offset:offset], index - start_line, None)
+        name = names[index]
+        if name in twins:
+            yield _quoted_lines([map_key(prefix + name, True)])
+        at, offset = index + 1, offset + per_line + len(name)
+        start_line, start_offset = at, offset
+    if len(names) > start_line:
+        yield EntryChunk(text[start_offset:] if start_offset else text, len(names) - start_line, None)
 
 
 def _quoted_lines(keys: list[str]) -> EntryChunk:

@@ -16,7 +16,8 @@ from nginxcache.classify import SERVICE_WORKERS, always_revalidated, classify, i
 from nginxcache.errors import ManifestError, UnsafeEntryError
 from nginxcache.manifests import _read_json
 from nginxcache.model import Entries, ManifestFormat, ManifestReading, key_path
-from nginxcache.render import map_entry_chunks
+from nginxcache.quoting import nginx_quote
+from nginxcache.render import map_entry_chunks, map_key
 
 PREFIX = "/static/"
 SEGMENTS = st.sampled_from(
@@ -76,8 +77,11 @@ def test_bulk_checks_agree_with_the_per_name_rules(tmp_path_factory, paths: list
         first = paths.index(uri[len(prefix) :])
         assert where == key_path("paths", f"o{first}/{paths[first]}")
         assert reason == "test" and file.endswith("staticfiles.json")
-    # the map entries, however written (one join or line by line), are the hashed URIs in order
-    assert sum(chunk.count for chunk in map_entry_chunks(result)) == len(hashed)
+    # the map entries, however written (classify's lines spliced, or a join per chunk), are
+    # exactly the per-URI rendering: each hashed URI, in order, a regex key for each twin
+    chunks = list(map_entry_chunks(result))
+    assert sum(chunk.count for chunk in chunks) == len(hashed)
+    assert "".join(c.text for c in chunks) == "".join(f"    {nginx_quote(map_key(u, u in twins))} 1;\n" for u in hashed)
 
 
 def test_entry_lines_made_by_the_scan_are_the_render() -> None:
@@ -87,9 +91,15 @@ def test_entry_lines_made_by_the_scan_are_the_render() -> None:
     assert result.hashed_uris.entry_lines is not None
     chunks = list(map_entry_chunks(result))
     assert len(chunks) == 1 and chunks[0].text == "".join(f'    "{PREFIX}{p}" 1;\n' for p in sorted(paths))
-    dropped = classify([django_reading(Path("/nonexistent"), [*paths, "index.html"])], PREFIX, scan_tree=False)
-    assert dropped.hashed_uris.entry_lines is None and "/static/index.html" not in dropped.hashed_uris
-    assert "".join(c.text for c in map_entry_chunks(dropped)) == chunks[0].text
+    # a dropped name's line is left out of the same text, a twin's becomes a regex key line
+    more = [*paths, "index.html", "app/00007.0123456789AB.js", "zz/.env"]
+    spliced = classify([django_reading(Path("/nonexistent"), more)], PREFIX, scan_tree=False)
+    assert "/static/index.html" not in spliced.hashed_uris and spliced.hashed_uris.entry_lines is not None
+    pieces = list(map_entry_chunks(spliced))
+    twin_lines = [c for c in pieces if c.keys is not None]
+    assert [c.keys for c in twin_lines] == [["~^/static/app/00007\\.0123456789AB\\.js\\z"], ["~^/static/app/00007\\.0123456789ab\\.js\\z"]]
+    expected = [f"    {nginx_quote(map_key(u, u in spliced.case_sensitive_uris))} 1;\n" for u in spliced.hashed_uris]
+    assert "".join(c.text for c in pieces) == "".join(expected)
 
 
 @pytest.mark.parametrize(
