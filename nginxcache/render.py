@@ -2,7 +2,7 @@
 (maps), the server-level part (locations) and a complete sites-available file.
 
 Templates stay declarative; every decision is made here or in the policy. Map entries are
-written by `map_entry_lines` rather than a template loop: there may be a million of them.
+written by `map_entry_chunks` rather than a template loop: there may be a million of them.
 """
 
 from __future__ import annotations
@@ -165,11 +165,20 @@ class EntryChunk(NamedTuple):
     keys: list[str] | None
 
 
+ENTRY_TAIL = '" 1;\n'  # what follows a plain key on its line
+
+
+def entry_head(prefix: str) -> str:
+    """What comes before a plain key's name on its line: `    "PREFIX`."""
+    return f'    "{prefix}'
+
+
 def plain_entry_lines(prefix: str, names: list[str]) -> str:
     """`    "PREFIX+NAME" 1;` for each name, by one join: names that need no escaping."""
     if not names:
         return ""
-    head, separator, tail = f'    "{prefix}', f'" 1;\n    "{prefix}', '" 1;\n'
+    head, tail = entry_head(prefix), ENTRY_TAIL
+    separator = tail + head
     framed = names.copy()  # the head and tail go on the first and last name, not on the whole text
     framed[0] = head + framed[0]
     framed[-1] = framed[-1] + tail
@@ -206,7 +215,7 @@ def _spliced(lines: EntryLines, prefix: str, case_sensitive: frozenset[str]) -> 
     names, text = lines.names, lines.text
     twins = {uri[len(prefix) :] for uri in case_sensitive}
     apart = sorted(bisect_left(names, name) for name in lines.dropped | twins)
-    per_line = len(f'    "{prefix}" 1;\n')  # a line's length without its name
+    per_line = len(entry_head(prefix)) + len(ENTRY_TAIL)  # a line's length without its name
     at = offset = 0  # line `at` starts at `offset`
     start_line = start_offset = 0  # the run of lines as they are begins here
     for index in apart:

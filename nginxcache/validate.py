@@ -19,10 +19,12 @@ from nginxcache.errors import ValidationError
 from nginxcache.model import Classification, Strategy
 from nginxcache.quoting import nginx_unescape
 from nginxcache.render import (
+    ENTRY_TAIL,
     FONT_PATTERN,
     EntryChunk,
     Rendered,
     RenderOptions,
+    entry_head,
     exact_locations,
     map_hash_sizes,
     map_key,
@@ -286,7 +288,8 @@ def validate_rendered(
 
 def _check_chunks(chunks: tuple[EntryChunk, ...], classification: Classification, label: str, first_line: int) -> None:
     prefix = classification.hashed_uris.prefix
-    head, separator, tail = f'    "{prefix}', f'" 1;\n    "{prefix}', '" 1;\n'
+    head, tail = entry_head(prefix), ENTRY_TAIL
+    separator = tail + head
     line = first_line
     for chunk in chunks:
         text, n = chunk.text, chunk.count
