@@ -38,7 +38,7 @@ REPO = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "lint_fixtures"
 GIXY_SET = FIXTURES / "gixy"
 SAMPLES = REPO / "sample_configs"
-README_SECTION = REPO / "README.md"
+RULE_DOCS = REPO / "docs" / "rules"
 EXPECT = re.compile(r"#\s*expect:\s*((?:NC\d{3}\s*)+)")
 
 
@@ -479,18 +479,20 @@ def test_inline_suppression(tmp_path: Path) -> None:
 # Documentation
 
 
-def test_readme_section_documents_every_code_with_a_bad_example() -> None:
-    text = README_SECTION.read_text(encoding="utf-8")
-    sections = re.split(r"^#### ", text, flags=re.MULTILINE)
-    documented = {}
-    for section in sections[1:]:
-        code = section.split()[0]
-        documented[code] = section
+def test_every_code_has_a_docs_page_with_a_bad_example() -> None:
+    pages = {page.stem: page.read_text(encoding="utf-8") for page in RULE_DOCS.glob("NC*.md")}
     for code in all_codes():
-        assert code in documented, f"{code} has no '#### {code}' entry in {README_SECTION.name}"
-        assert "```nginx" in documented[code], f"{code}: no example"
-    assert set(documented) == set(all_codes()), set(documented) - set(all_codes())
-    assert "gixy-ng" in text
+        assert code in pages, f"{code} has no page docs/rules/{code}.md"
+        assert pages[code].startswith(f"# {code}"), f"docs/rules/{code}.md: title must start with the code"
+        assert "```nginx" in pages[code], f"docs/rules/{code}.md: no example"
+    assert set(pages) == set(all_codes()), f"pages for codes lint does not have: {set(pages) - set(all_codes())}"
+
+
+def test_rules_index_lists_every_code() -> None:
+    index = (RULE_DOCS / "index.md").read_text(encoding="utf-8")
+    for code in all_codes():
+        assert f"[{code}]({code}.md)" in index, f"docs/rules/index.md does not list {code}"
+    assert "gixy-ng" in (REPO / "docs" / "lint.md").read_text(encoding="utf-8")
 
 
 # ---------------------------------------------------------------------------------------------

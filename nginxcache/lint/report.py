@@ -10,6 +10,14 @@ from pathlib import Path
 from nginxcache import __version__
 from nginxcache.lint.findings import Finding, Severity
 
+# The published documentation (docs/, built with mkdocs); each rule has a page there.
+DOCS_URL = "https://nginxcache.readthedocs.io/en/latest/"
+
+
+def rule_doc_url(code: str) -> str:
+    """The page of one lint rule: docs/rules/<CODE>.md, as mkdocs publishes it."""
+    return f"{DOCS_URL}rules/{code}/"
+
 
 class ReportFormat(StrEnum):
     TEXT = "text"
@@ -68,6 +76,7 @@ def format_sarif(findings: Sequence[Finding], rules: dict[str, tuple[Severity, s
             "id": code,
             "name": code,
             "shortDescription": {"text": rules[code][1]},
+            "helpUri": rule_doc_url(code),
             "defaultConfiguration": {"level": "error" if rules[code][0] is Severity.ERROR else "warning"},
         }
         for code in codes
