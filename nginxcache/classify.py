@@ -7,20 +7,20 @@ URIs are in nginx's decoded `$uri` form: the served prefix plus the path as on d
 
 from __future__ import annotations
 
-import gzip
-import os
-from collections import Counter
+import dataclasses
 import re
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from itertools import chain, compress, islice
 from operator import eq, ne
 from pathlib import Path
 from typing import NamedTuple
 
+from nginxcache.buildtree import precompressed, served_files
 from nginxcache.errors import UnsafeEntryError
+from nginxcache.mapformat import ENTRY_TAIL, entry_head, plain_entry_lines
 from nginxcache.model import Classification, Entries, EntryLines, Entry, ManifestReading, UriList
 from nginxcache.quoting import asset_path_problem
-from nginxcache.render import ENTRY_TAIL, entry_head, plain_entry_lines
 
 NOT_LISTED = "not listed as a hashed output by any manifest: revalidated"
 SERVICE_WORKERS = ("sw.js", "service-worker.js", "serviceworker.js", "ngsw-worker.js", "firebase-messaging-sw.js")
@@ -64,31 +64,6 @@ def is_dotfile(uri: str) -> bool:
     return "/." in uri and any(seg.startswith(".") and seg != ".well-known" for seg in uri.split("/"))
 
 
-def _tree_files(build_root: Path, prefix: str) -> Iterator[tuple[str, str]]:
-    """(URI, filesystem path) of the files below build_root, as nginx serves them.
-
-    Symlinked directories are followed, as nginx does, each real directory once.
-    """
-    stack = [(build_root, prefix)]
-    seen: set[tuple[int, int]] = set()
-    while stack:
-        directory, uri_dir = stack.pop()
-        try:
-            info = directory.stat()
-            if (info.st_dev, info.st_ino) in seen:
-                continue
-            seen.add((info.st_dev, info.st_ino))
-            with os.scandir(directory) as entries:
-                for entry in entries:
-                    uri = uri_dir + entry.name
-                    if entry.is_dir():
-                        stack.append((Path(entry.path), uri + "/"))
-                    else:
-                        yield uri, entry.path
-        except OSError:
-            continue
-
-
 def mount_prefix(reading: ManifestReading, prefix: str, local_root: Path | None) -> str:
     """Where a manifest's relative paths are served: its build directory's place below
     --root (a Vite bundle in STATIC_ROOT/dist/ is served at /static/dist/)."""
@@ -99,6 +74,35 @@ def mount_prefix(reading: ManifestReading, prefix: str, local_root: Path | None)
     except ValueError:
         return prefix
     return prefix if below == "." else f"{prefix}{below}/"
+
+
+def rebased(reading: ManifestReading, local_root: Path | None) -> tuple[ManifestReading, int]:
+    """The reading as seen from a --root that lies inside its build directory (a Vite
+    `dist/` served from `dist/assets/` at /assets/): paths below that directory lose the part
+    the root already holds; the others are not served under this root and are left out.
+    Returns the reading and how many entries were left out."""
+    if reading.paths_relative_to_root or local_root is None or isinstance(reading.hashed, Entries):
+        return reading, 0
+    try:
+        inside = local_root.resolve().relative_to(reading.build_root.resolve()).as_posix()
+    except ValueError:
+        return reading, 0
+    if inside == ".":
+        return reading, 0
+    below = inside + "/"
+
+    def moved(entry: Entry) -> Entry | None:
+        if entry.path.startswith("/"):
+            return entry  # a URL path already
+        return entry._replace(path=entry.path[len(below) :]) if entry.path.startswith(below) else None
+
+    hashed = [e for e in map(moved, reading.hashed) if e is not None]
+    unhashed = [(e, why) for e, why in ((moved(entry), why) for entry, why in reading.unhashed) if e is not None]
+    left_out = len(reading.hashed) - len(hashed) + len(reading.unhashed) - len(unhashed)
+    relpath = reading.manifest_relpath
+    if relpath is not None:
+        relpath = relpath[len(below) :] if relpath.startswith(below) else None
+    return dataclasses.replace(reading, hashed=hashed, unhashed=unhashed, build_root=local_root, manifest_relpath=relpath), left_out
 
 
 def _manifest_uris(reading: ManifestReading, prefix: str, local_root: Path | None) -> set[str]:
@@ -112,14 +116,6 @@ def _manifest_uris(reading: ManifestReading, prefix: str, local_root: Path | Non
         except ValueError:
             pass
     return uris
-
-
-def _stale_gzip(path: str, source: str) -> bool:
-    try:
-        with gzip.open(path, "rb") as compressed, open(source, "rb") as original:
-            return compressed.read() != original.read()
-    except (OSError, EOFError, gzip.BadGzipFile):
-        return True
 
 
 class _Source(NamedTuple):
@@ -341,6 +337,14 @@ def classify(
     strings, bulk passes over them find the few that need a rule of their own, and the
     evidence for each is looked up only when asked for."""
     readings, kept = list(readings), list(kept)
+    warnings: list[str] = []
+    for group in (readings, kept):
+        for i, reading in enumerate(group):
+            group[i], left_out = rebased(reading, local_root)
+            if left_out:
+                warnings.append(
+                    f"{left_out} entries of {reading.file} lie outside --root {local_root}: not served by this config"
+                )
     service_workers = frozenset(service_workers)
     unhashed: dict[str, tuple[str, str, str]] = {}
     versioned: dict[tuple[str, str], tuple[str, str, str]] = {}
@@ -399,15 +403,13 @@ def classify(
         unhashed[prefix + name] = (*places[name], why)
     dropped.update(special)
 
-    warnings: list[str] = []
     trees = [local_root] if local_root is not None else list(dict.fromkeys(r.build_root for r in readings))
     trees = [tree for tree in trees if tree.is_dir()]
     tree_uris: list[str] | None = None
-    gzip_siblings = brotli_siblings = False
     files: dict[str, str] = {}
     if scan_tree:
         for tree in trees:
-            files.update(_tree_files(tree, prefix))
+            files.update(served_files(tree, prefix))
     lines = EntryLines(scan.lines, rest, frozenset(dropped)) if scan.lines is not None else None
     if dropped:
         hashed = UriList(prefix, [name for name in rest if name not in dropped], ascii=scan.ascii, entry_lines=lines)
@@ -417,17 +419,10 @@ def classify(
         hashed = UriList(prefix, rest, ascii=scan.ascii, entry_lines=lines, longest=longest)
     # A manifest alone, away from its build, tells nothing of missing files.
     is_build_tree = bool(files) and (local_root is not None or not hashed or any(uri in hashed for uri in files))
-    if files:
-        stale = []
-        for uri, path in files.items():
-            if uri.endswith(".gz") and uri[:-3] in files:
-                gzip_siblings = True
-                if _stale_gzip(path, files[uri[:-3]]):
-                    stale.append(uri)
-            elif uri.endswith(".br") and uri[:-3] in files:
-                brotli_siblings = True
-        if stale:
-            warnings.append(f"{len(stale)} .gz file(s) do not decompress to their current source: {', '.join(stale[:3])}")
+    siblings = precompressed(files)
+    if siblings.stale_gzip:
+        stale = siblings.stale_gzip
+        warnings.append(f"{len(stale)} .gz file(s) do not decompress to their current source: {', '.join(stale[:3])}")
     if is_build_tree:
         tree_uris = sorted(files)
         gone = {uri[len(prefix) :] for uri in kept_uris - files.keys()}
@@ -448,8 +443,8 @@ def classify(
         warnings=warnings,
         versioned=sorted(versioned),
         immutable_prefixes=sorted(immutable_prefixes),
-        gzip_siblings=gzip_siblings,
-        brotli_siblings=brotli_siblings,
+        gzip_siblings=siblings.gzip_siblings,
+        brotli_siblings=siblings.brotli_siblings,
         tree_uris=tree_uris,
     )
 

@@ -1,18 +1,183 @@
-"""What nginx will answer for one request under a rendered config: the verdict, its
-evidence and the exact headers. Used by `explain`; derived from the same classification
-and options as the render, not from the text of the config."""
+"""What each file under the prefix gets: the options that decide it (`RenderOptions`, built
+once by the pipeline and shared by render, explain and probe), and for one request the
+verdict, its evidence and the exact headers nginx sends (`answer`, used by `explain` and
+`probe`). Derived from the classification and the options, never from a config's text."""
 
 from __future__ import annotations
 
+import hashlib
 import posixpath
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from nginxcache.classify import explain as evidence_for
 from nginxcache.classify import is_dotfile
-from nginxcache.model import Classification, Strategy
-from nginxcache.render import BUILD_MANIFEST_PATTERN, FONT_PATTERN, SOURCE_MAP_PATTERN, RenderOptions
+from nginxcache.errors import UsageError
+from nginxcache.model import CachePolicy, Classification, ManifestFormat, ManifestReading, Strategy
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_NAME = re.compile(r"[a-z0-9_]{1,16}")  # keeps every variable name under 46 bytes
+_LISTEN_TOKEN = re.compile(r"[A-Za-z0-9_.:\[\]=/*-]+")
+
+# What the server part treats apart, as nginx regexes (also used by explain and probe).
+FONT_PATTERN = "~*\\.(?:woff2?|ttf|otf|eot)$"
+DOTFILE_PATTERN = "/\\.(?!well-known/)"
+BUILD_MANIFEST_PATTERN = "/(?:staticfiles|mix-manifest|entrypoints|asset-manifest|parcel-manifest)\\.json$"
+SOURCE_MAP_PATTERN = "\\.map$"
+
+
+
+@dataclass(frozen=True, slots=True)
+class RenderOptions:
+    prefix: str  # URL prefix, '/'-terminated
+    root: str  # directory nginx serves the prefix from, '/'-terminated
+    name: str  # distinguishes this output's variables from other sites'
+    strategy: Strategy
+    policy: CachePolicy
+    hash_sizes: bool = True  # emit map_hash_* (they may appear only once in http {})
+    server_names: tuple[str, ...] = ("_",)
+    listen: tuple[tuple[str, ...], ...] = (("80",),)
+    extra_headers: tuple[tuple[str, str], ...] = ()  # --add-header: repeated wherever add_header is
+    headers_include: str | None = None  # --headers-include: a snippet of the user's add_header lines
+    cors_fonts: str | None = None  # Access-Control-Allow-Origin for font files
+    deny_source_maps: bool = False
+    gzip_static: bool = False  # .gz siblings exist: serve them, with Vary
+    gzip_proxied: bool = False  # also to requests through a proxy/CDN (Via:)
+    brotli_static: bool = False  # needs ngx_http_brotli_static_module
+    regex: str | None = None  # the regex strategy's pattern
+    serve_manifest: bool = False
+
+    @property
+    def cors_var(self) -> str:
+        return f"$nginxcache_{self.name}_cors"
+
+    @property
+    def versioned_var(self) -> str:
+        return f"$nginxcache_{self.name}_versioned"
+
+    @property
+    def hashed_var(self) -> str:
+        return f"$nginxcache_{self.name}_hashed"
+
+    @property
+    def cache_control_var(self) -> str:
+        return f"$nginxcache_{self.name}_cache_control"
+
+    @property
+    def not_found_location(self) -> str:
+        return f"@nginxcache_{self.name}_404"
+
+    @property
+    def not_served(self) -> tuple[str, str]:
+        """(what, one regex) the server part answers 404 for: one nested location, one
+        regex evaluation per request."""
+        what, patterns = ["dotfiles (but /.well-known/)"], [DOTFILE_PATTERN]
+        if not self.serve_manifest:
+            what.append("build manifests")
+            patterns.append(BUILD_MANIFEST_PATTERN)
+        if self.deny_source_maps:
+            what.append("source maps (--deny-source-maps)")
+            patterns.append(SOURCE_MAP_PATTERN)
+        return ", ".join(what), "|".join(patterns)
+
+
+def normalise_prefix(prefix: str) -> str:
+    if not prefix.startswith("/"):
+        raise UsageError(f"--prefix {prefix!r} must start with '/'")
+    if _CONTROL.search(prefix) or any(seg in (".", "..") for seg in prefix.split("/")) or "//" in prefix:
+        raise UsageError(f"--prefix {prefix!r} is not a normalised URL path")
+    return prefix if prefix.endswith("/") else prefix + "/"
+
+
+def normalise_root(root: str) -> str:
+    if not root.startswith("/"):
+        raise UsageError(f"--root {root!r} must be an absolute directory path")
+    if "$" in root or _CONTROL.search(root):
+        raise UsageError(f"--root {root!r} may not contain '$' or control characters")
+    return root if root.endswith("/") else root + "/"
+
+
+# The prefix each tool serves its output at when its own defaults are kept.
+_DEFAULT_PREFIX: dict[ManifestFormat, tuple[str, str]] = {
+    ManifestFormat.DJANGO: ("/static/", "Django's usual STATIC_URL"),
+    ManifestFormat.VITE: ("/", "Vite's default base"),
+    ManifestFormat.WEBPACK: ("/", "webpack's output at the site's root"),
+    ManifestFormat.WEBPACK_STATS: ("/", "webpack's output at the site's root"),
+    ManifestFormat.ESBUILD: ("/", "esbuild's output at the site's root"),
+    ManifestFormat.PARCEL: ("/", "Parcel's default public URL"),
+    ManifestFormat.CRA: ("/", "Create React App's default homepage"),
+    ManifestFormat.ANGULAR: ("/", "Angular's default base href"),
+    ManifestFormat.MIX: ("/", "Laravel Mix's public/ at the site's root"),
+    ManifestFormat.ENCORE: ("/build/", "Encore's default public path"),
+    ManifestFormat.SPROCKETS: ("/assets/", "Rails' default assets prefix"),
+    ManifestFormat.PROPSHAFT: ("/assets/", "Rails' default assets prefix"),
+    ManifestFormat.WEBASSETS: ("/static/", "Flask's default static URL"),
+}
+
+
+def default_prefix(readings: Sequence[ManifestReading]) -> tuple[str, str]:
+    """(prefix, why) from the manifests' formats. Django's wins: other bundles it collects
+    are served below STATIC_URL. A scanned directory has no URL of its own."""
+    defaults = []
+    for reading in readings:
+        if reading.format is ManifestFormat.DJANGO:
+            return _DEFAULT_PREFIX[ManifestFormat.DJANGO]
+        if reading.format is ManifestFormat.SCAN:
+            raise UsageError(f"give --prefix: the URL path {reading.file} is served at cannot be told from its files")
+        public_path = _public_path(reading) if reading.format is ManifestFormat.WEBPACK else None
+        if public_path is not None:
+            defaults.append((public_path, "webpack's publicPath, as the manifest's URLs give it"))
+        elif reading.format is ManifestFormat.VITE and _is_laravel_build(reading):
+            defaults.append(("/build/", "Laravel's Vite plugin builds into public/build"))
+        else:
+            defaults.append(_DEFAULT_PREFIX[reading.format])
+    prefixes = {prefix for prefix, _ in defaults}
+    if len(prefixes) > 1:
+        raise UsageError(f"the manifests are served at different default prefixes ({', '.join(sorted(prefixes))}): give --prefix")
+    return defaults[0]
+
+
+def _public_path(reading: ManifestReading) -> str | None:
+    """The directory every URL of a webpack manifest starts with, when they are URL paths:
+    webpack's publicPath, the URL its output directory is served at."""
+    paths = [entry.path for entry in reading.hashed] + [entry.path for entry, _ in reading.unhashed]
+    if not paths or not all(path.startswith("/") for path in paths):
+        return None
+    common = posixpath.commonpath(paths)
+    if common in {path for path in paths}:  # a single file: its directory
+        common = posixpath.dirname(common)
+    return common if common.endswith("/") else common + "/"
+
+
+def _is_laravel_build(reading: ManifestReading) -> bool:
+    parts = Path(reading.file).resolve().parts
+    return any(parts[i : i + 2] == ("public", "build") for i in range(len(parts) - 1))
+
+
+def default_name(root: str) -> str:
+    """Short and unique to the served directory: /srv/app/static -> static_1f0c2.
+
+    Variable names count against nginx's variables_hash_bucket_size (64 by default: at
+    most 46 bytes), and two sites defining the same map variable silently override each other.
+    """
+    last = re.sub(r"[^a-z0-9]+", "", root.rstrip("/").rsplit("/", 1)[-1].lower())[:10] or "root"
+    return f"{last}_{hashlib.sha1(root.encode()).hexdigest()[:5]}"
+
+
+def check_name(name: str) -> str:
+    if not _NAME.fullmatch(name):
+        raise UsageError(f"--name {name!r} must be 1-16 characters of a-z, 0-9 and _")
+    return name
+
+
+def check_listen(listen: str) -> tuple[str, ...]:
+    tokens = tuple(listen.split())
+    if not tokens or not all(_LISTEN_TOKEN.fullmatch(t) for t in tokens):
+        raise UsageError(f"--listen {listen!r} is not a listen address and parameters")
+    return tokens
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,8 +19,7 @@ from urllib.parse import quote, urlsplit
 from nginxcache import __version__
 from nginxcache.errors import ExitCode, NginxcacheError, UsageError
 from nginxcache.model import Classification
-from nginxcache.policy import answer
-from nginxcache.render import RenderOptions
+from nginxcache.policy import RenderOptions, answer
 
 if TYPE_CHECKING:
     import http.client

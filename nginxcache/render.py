@@ -7,7 +7,6 @@ written by `map_entry_chunks` rather than a template loop: there may be a millio
 
 from __future__ import annotations
 
-import hashlib
 import re
 import secrets
 from bisect import bisect_left
@@ -15,174 +14,28 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import NamedTuple
 
 import jinja2
 
-from nginxcache import __version__
 from nginxcache.errors import UsageError
 from nginxcache.maphash import sizes_for
-from nginxcache.model import CachePolicy, Classification, EntryLines, Strategy
+from nginxcache.mapformat import (
+    ENTRY_TAIL,
+    EntryChunk,
+    entry_head,
+    map_key,
+    plain_entry_lines,
+    prefix_key,
+    quoted_chunk,
+    versioned_key,
+)
+from nginxcache.model import Classification, EntryLines, Strategy
+from nginxcache.policy import FONT_PATTERN, RenderOptions
 from nginxcache.quoting import nginx_quote
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-_NAME = re.compile(r"[a-z0-9_]{1,16}")  # keeps every variable name under 46 bytes
-_LISTEN_TOKEN = re.compile(r"[A-Za-z0-9_.:\[\]=/*-]+")
-_PCRE_LITERAL = re.compile(r"[A-Za-z0-9/_\x80-\U0010ffff]")
 ENTRIES_PER_CHUNK = 65536
 ENTRIES_MARKER_PREFIX = "    # nginxcache-map-entries-"
-
-
-@dataclass(frozen=True, slots=True)
-class RenderOptions:
-    prefix: str  # URL prefix, '/'-terminated
-    root: str  # directory nginx serves the prefix from, '/'-terminated
-    name: str  # distinguishes this output's variables from other sites'
-    strategy: Strategy
-    policy: CachePolicy
-    hash_sizes: bool = True  # emit map_hash_* (they may appear only once in http {})
-    server_names: tuple[str, ...] = ("_",)
-    listen: tuple[tuple[str, ...], ...] = (("80",),)
-    extra_headers: tuple[tuple[str, str], ...] = ()  # --add-header: repeated wherever add_header is
-    headers_include: str | None = None  # --headers-include: a snippet of the user's add_header lines
-    cors_fonts: str | None = None  # Access-Control-Allow-Origin for font files
-    deny_source_maps: bool = False
-    gzip_static: bool = False  # .gz siblings exist: serve them, with Vary
-    gzip_proxied: bool = False  # also to requests through a proxy/CDN (Via:)
-    brotli_static: bool = False  # needs ngx_http_brotli_static_module
-    regex: str | None = None  # the regex strategy's pattern
-    serve_manifest: bool = False
-
-    @property
-    def cors_var(self) -> str:
-        return f"$nginxcache_{self.name}_cors"
-
-    @property
-    def versioned_var(self) -> str:
-        return f"$nginxcache_{self.name}_versioned"
-
-    @property
-    def hashed_var(self) -> str:
-        return f"$nginxcache_{self.name}_hashed"
-
-    @property
-    def cache_control_var(self) -> str:
-        return f"$nginxcache_{self.name}_cache_control"
-
-    @property
-    def not_found_location(self) -> str:
-        return f"@nginxcache_{self.name}_404"
-
-    @property
-    def not_served(self) -> tuple[str, str]:
-        """(what, one regex) the server part answers 404 for: one nested location, one
-        regex evaluation per request."""
-        what, patterns = ["dotfiles (but /.well-known/)"], [DOTFILE_PATTERN]
-        if not self.serve_manifest:
-            what.append("build manifests")
-            patterns.append(BUILD_MANIFEST_PATTERN)
-        if self.deny_source_maps:
-            what.append("source maps (--deny-source-maps)")
-            patterns.append(SOURCE_MAP_PATTERN)
-        return ", ".join(what), "|".join(patterns)
-
-
-def normalise_prefix(prefix: str) -> str:
-    if not prefix.startswith("/"):
-        raise UsageError(f"--prefix {prefix!r} must start with '/'")
-    if _CONTROL.search(prefix) or any(seg in (".", "..") for seg in prefix.split("/")) or "//" in prefix:
-        raise UsageError(f"--prefix {prefix!r} is not a normalised URL path")
-    return prefix if prefix.endswith("/") else prefix + "/"
-
-
-def normalise_root(root: str) -> str:
-    if not root.startswith("/"):
-        raise UsageError(f"--root {root!r} must be an absolute directory path")
-    if "$" in root or _CONTROL.search(root):
-        raise UsageError(f"--root {root!r} may not contain '$' or control characters")
-    return root if root.endswith("/") else root + "/"
-
-
-def default_name(root: str) -> str:
-    """Short and unique to the served directory: /srv/app/static -> static_1f0c2.
-
-    Variable names count against nginx's variables_hash_bucket_size (64 by default: at
-    most 46 bytes), and two sites defining the same map variable silently override each other.
-    """
-    last = re.sub(r"[^a-z0-9]+", "", root.rstrip("/").rsplit("/", 1)[-1].lower())[:10] or "root"
-    return f"{last}_{hashlib.sha1(root.encode()).hexdigest()[:5]}"
-
-
-def check_name(name: str) -> str:
-    if not _NAME.fullmatch(name):
-        raise UsageError(f"--name {name!r} must be 1-16 characters of a-z, 0-9 and _")
-    return name
-
-
-def check_listen(listen: str) -> tuple[str, ...]:
-    tokens = tuple(listen.split())
-    if not tokens or not all(_LISTEN_TOKEN.fullmatch(t) for t in tokens):
-        raise UsageError(f"--listen {listen!r} is not a listen address and parameters")
-    return tokens
-
-
-def pcre_literal(text: str) -> str:
-    """A regex matching exactly `text`: every ASCII punctuation character escaped."""
-    return "".join(c if _PCRE_LITERAL.match(c) else "\\" + c for c in text)
-
-
-def map_key(uri: str, case_sensitive: bool) -> str:
-    # \z, not $: PCRE's $ also matches before a final newline (a name ending in %0A).
-    return f"~^{pcre_literal(uri)}\\z" if case_sensitive else uri
-
-
-FONT_PATTERN = "~*\\.(?:woff2?|ttf|otf|eot)$"
-DOTFILE_PATTERN = "/\\.(?!well-known/)"
-BUILD_MANIFEST_PATTERN = "/(?:staticfiles|mix-manifest|entrypoints|asset-manifest|parcel-manifest)\\.json$"
-SOURCE_MAP_PATTERN = "\\.map$"
-
-
-def prefix_key(prefix: str) -> str:
-    """A case-sensitive regex map key for everything below a URI prefix."""
-    return f"~^{pcre_literal(prefix)}"
-
-
-def versioned_keys(classification: Classification) -> list[str]:
-    """Keys of the "$uri?$args" map: case-sensitive regexes, since nginx compares string keys
-    without regard to case (`?id=ABC` or a file `App.js` must not pass for `app.js?id=abc`)."""
-    return [f"~^{pcre_literal(f'{uri}?{query}')}\\z" for uri, query in classification.versioned]
-
-
-class EntryChunk(NamedTuple):
-    """Consecutive entry lines of the hashed map.
-
-    `keys` is None for a run of plain keys written by one join (each `"PREFIX+REST" 1;`,
-    nothing to escape); otherwise the map keys of the lines, in order, each through
-    nginx_quote (case-sensitive regex keys, names with a quote or backslash)."""
-
-    text: str
-    count: int
-    keys: list[str] | None
-
-
-ENTRY_TAIL = '" 1;\n'  # what follows a plain key on its line
-
-
-def entry_head(prefix: str) -> str:
-    """What comes before a plain key's name on its line: `    "PREFIX`."""
-    return f'    "{prefix}'
-
-
-def plain_entry_lines(prefix: str, names: list[str]) -> str:
-    """`    "PREFIX+NAME" 1;` for each name, by one join: names that need no escaping."""
-    if not names:
-        return ""
-    head, tail = entry_head(prefix), ENTRY_TAIL
-    separator = tail + head
-    framed = names.copy()  # the head and tail go on the first and last name, not on the whole text
-    framed[0] = head + framed[0]
-    framed[-1] = framed[-1] + tail
-    return separator.join(framed)
 
 
 def map_entry_chunks(classification: Classification) -> Iterator[EntryChunk]:
@@ -203,9 +56,9 @@ def map_entry_chunks(classification: Classification) -> Iterator[EntryChunk]:
             if plain_prefix and "\\" not in text and text.count('"') == 2 * len(run):
                 yield EntryChunk(text, len(run), None)
             else:
-                yield _quoted_lines([map_key(prefix + name, False) for name in run])
+                yield quoted_chunk([map_key(prefix + name, False) for name in run])
         if stop < len(rest):
-            yield _quoted_lines([map_key(prefix + rest[stop], True)])
+            yield quoted_chunk([map_key(prefix + rest[stop], True)])
         start = stop + 1
 
 
@@ -224,15 +77,16 @@ def _spliced(lines: EntryLines, prefix: str, case_sensitive: frozenset[str]) -> 
             yield EntryChunk(text[start_offset:offset], index - start_line, None)
         name = names[index]
         if name in twins:
-            yield _quoted_lines([map_key(prefix + name, True)])
+            yield quoted_chunk([map_key(prefix + name, True)])
         at, offset = index + 1, offset + per_line + len(name)
         start_line, start_offset = at, offset
     if len(names) > start_line:
         yield EntryChunk(text[start_offset:] if start_offset else text, len(names) - start_line, None)
 
 
-def _quoted_lines(keys: list[str]) -> EntryChunk:
-    return EntryChunk("".join(f"    {nginx_quote(key)} 1;\n" for key in keys), len(keys), keys)
+def versioned_keys(classification: Classification) -> list[str]:
+    """Keys of the "$uri?$args" map, one per query-string version the manifests name."""
+    return [versioned_key(uri, query) for uri, query in classification.versioned]
 
 
 def nginx_location_order(uri: str) -> bytes:
@@ -288,15 +142,32 @@ def map_hash_sizes(classification: Classification) -> tuple[int, int]:
     return sizes_for(len(uris), longest)
 
 
+@dataclass(frozen=True, slots=True)
+class PartFiles:
+    """Where the parts are going, so that each part's comments name the files really
+    written (None: printed to stdout, or not known). `site`: both parts are one site file."""
+
+    http: str | None = None
+    server: str | None = None
+    site: bool = False
+
+
 def _context(
-    classification: Classification, options: RenderOptions, sources: list[str], *, with_map: bool = True
+    classification: Classification,
+    options: RenderOptions,
+    sources: list[str],
+    files: PartFiles,
+    *,
+    with_map: bool = True,
 ) -> dict[str, object]:
     max_size, bucket_size = map_hash_sizes(classification) if with_map else (0, 0)
     return {
-        "version": __version__,
         "o": options,
         "c": classification,
         "sources": sources,
+        "http_file": files.http,
+        "server_file": files.server,
+        "in_site": files.site,
         "hashed_count": len(classification.hashed_uris),
         "map_hash_max_size": max_size,
         "map_hash_bucket_size": bucket_size,
@@ -345,25 +216,30 @@ def _rendered(template: str, context: dict[str, object], classification: Classif
     return Rendered(skeleton, marker, tuple(map_entry_chunks(classification)) if has_map else ())
 
 
-def render_http_part(classification: Classification, options: RenderOptions, sources: list[str]) -> Rendered:
+def render_http_part(
+    classification: Classification, options: RenderOptions, sources: list[str], files: PartFiles = PartFiles()
+) -> Rendered:
     if options.strategy is not Strategy.MAP:
         raise UsageError(f"the {options.strategy.value} strategy has no http-level part: drop --http-out")
-    return _rendered("http.conf.j2", _context(classification, options, sources), classification)
+    return _rendered("http.conf.j2", _context(classification, options, sources, files), classification)
+
+
+def render_server(
+    classification: Classification, options: RenderOptions, sources: list[str], files: PartFiles = PartFiles()
+) -> str:
+    context = _context(classification, options, sources, files, with_map=False)
+    return environment().get_template("server.conf.j2").render(context)
 
 
 def render_site_part(classification: Classification, options: RenderOptions, sources: list[str]) -> Rendered:
-    context = _context(classification, options, sources)
-    context["server_part"] = render_server(classification, options, sources)
+    files = PartFiles(site=True)
+    context = _context(classification, options, sources, files)
+    context["server_part"] = render_server(classification, options, sources, files)
     return _rendered("site.conf.j2", context, classification)
 
 
 def render_http(classification: Classification, options: RenderOptions, sources: list[str]) -> str:
     return render_http_part(classification, options, sources).text
-
-
-def render_server(classification: Classification, options: RenderOptions, sources: list[str]) -> str:
-    context = _context(classification, options, sources, with_map=False)
-    return environment().get_template("server.conf.j2").render(context)
 
 
 def render_site(classification: Classification, options: RenderOptions, sources: list[str]) -> str:

@@ -7,7 +7,6 @@ directives, with exactly these arguments (after nginx's own unescaping), and not
 
 from __future__ import annotations
 
-import re
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,19 +17,9 @@ import crossplane
 from nginxcache.errors import ValidationError
 from nginxcache.model import Classification, Strategy
 from nginxcache.quoting import nginx_unescape
-from nginxcache.render import (
-    ENTRY_TAIL,
-    FONT_PATTERN,
-    EntryChunk,
-    Rendered,
-    RenderOptions,
-    entry_head,
-    exact_locations,
-    map_hash_sizes,
-    map_key,
-    prefix_key,
-    versioned_keys,
-)
+from nginxcache.mapformat import ENTRY_KEYS, ENTRY_TAIL, NOT_AN_ENTRY, EntryChunk, entry_head, map_key, prefix_key
+from nginxcache.policy import FONT_PATTERN, RenderOptions
+from nginxcache.render import Rendered, exact_locations, map_hash_sizes, versioned_keys
 
 
 @dataclass(frozen=True, slots=True)
@@ -243,15 +232,6 @@ def validate(parts: dict[str, tuple[str, list[Directive]]], labels: dict[str, st
         _compare(_from_crossplane(parsed.get(role, [])), intended, labels.get(role, role))
 
 
-# One entry of the hashed map, exactly as render writes it: a complete statement on its own
-# line, whose key (a URI or a case-sensitive regex of one: never `default`, `include`,
-# `hostnames` or `volatile`) is one double-quoted token with only \\ and \" escaped.
-_KEY = r'(?:/|~\^/)(?:[^"\\\x00-\x1f\x7f]|\\["\\])*+'
-# The first line that is not an entry (possessive: no backtracking state across 80 MB).
-_NOT_AN_ENTRY = re.compile(rf'^(?!    "{_KEY}" 1;$)', re.MULTILINE)
-_ENTRY_KEYS = re.compile(rf'^    "({_KEY})" 1;$', re.MULTILINE)
-
-
 FULL_CHECK_ENTRIES = 100_000  # up to this many entries, each key is also compared with the intended one
 
 
@@ -320,13 +300,13 @@ def _check_entries(entries: str, keys: list[str] | None, label: str, first_line:
     """Every line one `"KEY" 1;` statement; with `keys`, nginx reads exactly these keys."""
     if entries and not entries.endswith("\n"):
         raise ValidationError("the map entries do not end with a line break", file=label, line=first_line)
-    bad = _NOT_AN_ENTRY.search(entries, 0, len(entries) - 1) if entries else None
+    bad = NOT_AN_ENTRY.search(entries, 0, len(entries) - 1) if entries else None
     if bad is not None:
         line = first_line + entries.count("\n", 0, bad.start())
         raise ValidationError("a map entry is not one complete, quoted statement", file=label, line=line)
     if keys is None:
         return
-    found = _ENTRY_KEYS.findall(entries)
+    found = ENTRY_KEYS.findall(entries)
     found = [nginx_unescape(key) if "\\" in key else key for key in found]
     if found != keys:
         index = next((i for i, (a, b) in enumerate(zip(found, keys)) if a != b), min(len(found), len(keys)))

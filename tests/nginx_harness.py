@@ -17,7 +17,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 from nginxcache.classify import is_dotfile
-from nginxcache.render import BUILD_MANIFEST_PATTERN
+from nginxcache.policy import BUILD_MANIFEST_PATTERN
 from nginxcache.nginxrun import find_nginx, private_conf
 
 HOSTILE_SERVER = """\

@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -17,7 +18,8 @@ from nginxcache.errors import ManifestError, UnsafeEntryError
 from nginxcache.manifests import _read_json
 from nginxcache.model import Entries, ManifestFormat, ManifestReading, key_path
 from nginxcache.quoting import nginx_quote
-from nginxcache.render import map_entry_chunks, map_key
+from nginxcache.mapformat import map_key
+from nginxcache.render import map_entry_chunks
 
 PREFIX = "/static/"
 SEGMENTS = st.sampled_from(
@@ -58,8 +60,10 @@ def per_name(paths: list[str], prefix: str = PREFIX) -> tuple[list[str], dict[st
             unhashed[uri] = why
         else:
             hashed.add(uri)
-    names = hashed | unhashed.keys()
-    twins = frozenset(u for u in hashed if any(o != u and o.lower() == u.lower() for o in names))
+    # A twin is a hashed URI that another URI (hashed or not) equals up to case: counting each
+    # lowered URI once finds them in one pass (the same test as comparing every pair).
+    lowered = Counter(uri.lower() for uri in hashed | unhashed.keys())
+    twins = frozenset(u for u in hashed if lowered[u.lower()] > 1)
     return sorted(hashed), unhashed, twins
 
 

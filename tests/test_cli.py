@@ -22,6 +22,10 @@ WEBPACK = REPO / "sample_configs" / "webpack" / "dist" / "manifest.json"
 VITE_ARGS = [str(VITE), "--prefix", "/", "--name", "app"]
 KEEP = b"# hand-made, must survive a failed run\n"
 HTTP_BANNER = "# ===== http-level part: put inside http { }, e.g. /etc/nginx/conf.d/assets.conf =====\n"
+PUBLIC_PATH_NOTE = (
+    "nginxcache: serving at --prefix /static/ (webpack's publicPath, as the manifest's URLs give it; "
+    "give --prefix to change it)\n"
+)
 SERVER_BANNER = "# ===== server-level part: put inside server { }, e.g. include snippets/assets.conf; =====\n"
 
 
@@ -75,6 +79,9 @@ def test_stdout_prints_both_parts_between_marked_separators(capsys, tmp_path: Pa
     http_out, server_out = tmp_path / "h.conf", tmp_path / "s.conf"
     assert run(capsys, *VITE_ARGS, "--http-out", http_out, "--server-out", server_out)[0] == 0
     http_part, server_part = http_out.read_text(), server_out.read_text()
+    # The written files name each other in their comments; printed parts cannot.
+    http_part = http_part.replace(f" ({server_out})", "")
+    server_part = server_part.replace(f":  include {server_out};", ", e.g.  include snippets/app.conf;").replace(f" ({http_out})", "")
     assert out == HTTP_BANNER + http_part + "\n" + SERVER_BANNER + server_part
     assert "map $uri $nginxcache_app_hashed {" in http_part
     assert '"/assets/index-YpS4Hvbq.js" 1;' in http_part
@@ -91,7 +98,8 @@ def test_stdout_exact_strategy_prints_only_the_server_part(capsys) -> None:
 
 def test_webpack_sample_to_stdout(capsys) -> None:
     code, out, err = run(capsys, WEBPACK, "--name", "app")
-    assert (code, err) == (0, "")
+    # No --prefix: webpack's publicPath, read from the manifest's URLs, and said so.
+    assert (code, err) == (0, PUBLIC_PATH_NOTE)
     assert '"/static/main.fb9ad963a530ab85ffe0.js" 1;' in out
     assert '"/static/index.html"' not in out  # maps to itself: unhashed, revalidated
     assert 'location = "/static/manifest.json" {' in out
@@ -219,7 +227,7 @@ def _args_bad_input(tmp_path: Path, case: str) -> tuple[list[str], int, list[str
     if case == "unknown manifest format":
         path = tmp_path / "manifest.json"
         path.write_text('{"a": [1, 2]}')
-        return [str(path)], ExitCode.BAD_INPUT, [str(path), "not a manifest nginxcache knows", "--format"]
+        return [str(path)], ExitCode.BAD_INPUT, [str(path), "not a manifest nginxcache knows", "--manifest-format"]
     if case == "dotdot entry":
         path = vite_build(tmp_path, {"main.js": {"file": "assets/main-Ab12.js", "css": ["assets/../../etc/passwd"]}})
         return [str(path), "--prefix", "/"], ExitCode.BAD_INPUT, [str(path), '["main.js"]["css"][0]', "'..'"]
@@ -233,9 +241,9 @@ def _args_bad_input(tmp_path: Path, case: str) -> tuple[list[str], int, list[str
     if case == "webpack entry outside prefix":
         return [str(WEBPACK), "--prefix", "/assets/"], ExitCode.BAD_INPUT, [str(WEBPACK), '["index.html"]', "outside the served prefix"]
     if case == "forced webpack on vite":
-        return [str(VITE), "--format", "webpack"], ExitCode.BAD_INPUT, [str(VITE), '["index.html"]', "expected a string"]
+        return [str(VITE), "--manifest-format", "webpack"], ExitCode.BAD_INPUT, [str(VITE), "looks like a Vite manifest, not a webpack manifest.json", "--manifest-format vite"]
     if case == "forced vite on webpack":
-        return [str(WEBPACK), "--format", "vite"], ExitCode.BAD_INPUT, [str(WEBPACK), '["main.css"]', "expected a JSON object"]
+        return [str(WEBPACK), "--manifest-format", "vite"], ExitCode.BAD_INPUT, [str(WEBPACK), "looks like a webpack manifest.json, not a Vite manifest", "--manifest-format webpack"]
     if case == "prefix without slash":
         return [str(VITE), "--prefix", "static/"], ExitCode.USAGE, ["--prefix 'static/'", "must start with '/'"]
     if case == "prefix with dotdot":
@@ -320,6 +328,7 @@ def test_usage_errors_exit_2_one_line_outputs_untouched(capsys, outs, extra: lis
     "argv, needle",
     [
         (["render", str(VITE), "--bogus"], "No such option: --bogus"),
+        (["render", str(VITE), "--manifest-format", "rollup"], "rollup"),
         (["render", str(VITE), "--format", "rollup"], "rollup"),
         (["render", str(VITE), "--strategy", "regex"], "--pattern"),
         (["render", str(VITE), "--strategy", "fastest"], "fastest"),
@@ -431,9 +440,30 @@ def test_exact_strategy_with_server_out(capsys, tmp_path: Path) -> None:
 
 def test_format_override_matching_format_works(capsys) -> None:
     detected = run(capsys, *VITE_ARGS)
-    forced = run(capsys, *VITE_ARGS, "--format", "vite")
+    forced = run(capsys, *VITE_ARGS, "--manifest-format", "vite")
     assert detected == forced
     assert forced[0] == 0
+
+
+def test_old_format_spelling_still_works_with_a_deprecation_note(capsys) -> None:
+    detected = run(capsys, *VITE_ARGS)
+    code, out, err = run(capsys, *VITE_ARGS, "--format", "vite")
+    assert (code, out) == (0, detected[1])
+    assert err == "nginxcache: warning: --format vite is deprecated here: use --manifest-format vite\n"
+    code, _, err = run(capsys, *VITE_ARGS, "--format", "vite", "--manifest-format", "vite")
+    assert code == ExitCode.USAGE
+    assert "--manifest-format" in one_error_line(err)
+
+
+def test_django_manifest_read_as_vite_says_what_it_is(capsys, tmp_path: Path) -> None:
+    manifest = tmp_path / "staticfiles.json"
+    manifest.write_text(json.dumps({"version": "1.1", "paths": {"app.css": "app.0123456789ab.css"}, "hash": "x"}))
+    code, _, err = run(capsys, manifest, "--manifest-format", "vite")
+    assert code == ExitCode.BAD_INPUT
+    assert one_error_line(err) == (
+        f"nginxcache: error: {manifest}: this looks like Django's staticfiles.json, not a Vite manifest: "
+        "drop --manifest-format to detect it, or give --manifest-format django"
+    )
 
 
 # --- nginx -t -----------------------------------------------------------------------------
@@ -450,12 +480,15 @@ def test_format_override_matching_format_works(capsys) -> None:
     ],
 )
 def test_nginx_test_passes_on_samples(capsys, tmp_path: Path, argv: list[str]) -> None:
+    argv = [*argv, "--prefix", "/static/" if str(WEBPACK) in argv else "/"]
     code, out, err = run(capsys, *argv, "--nginx-test")
-    assert (code, err) == (0, "")
+    assert code == 0
+    remote_root = [line for line in err.splitlines() if "tree checks were skipped" in line]
+    assert err.splitlines() == remote_root
     assert "immutable" in out
     site_out = tmp_path / "site.conf"
     code, _, err = run(capsys, *argv, "--nginx-test", "--site-out", site_out, "--listen", "127.0.0.1:8080", "--server-name", "example.com")
-    assert (code, err.splitlines()) == (0, [f"nginxcache: {site_out}: written"])
+    assert (code, err.splitlines()) == (0, [*remote_root, f"nginxcache: {site_out}: written"])
 
 
 @pytest.mark.nginx

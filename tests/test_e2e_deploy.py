@@ -160,7 +160,7 @@ def test_scanned_site_without_manifest(tmp_path: Path, serve, capsys) -> None:
     (root / "staticfiles.json").unlink()
     assert main(["scan", str(root)]) == 0
     assert "site/vendor.0123456789ab.js" in capsys.readouterr().out  # the look-alike is reported
-    http_part, server_part = render(tmp_path, "--scan", str(root), "--root", str(root))
+    http_part, server_part = render(tmp_path, "--scan", str(root), "--root", str(root), "--prefix", "/static/")
     server = serve(http_part=http_part, server_part=server_part)
     hashed = {"/static/" + v for v in paths.values() if (root / v).is_file() and not v.split("/")[-1].startswith(".")}
     # Django's manifest calls this copy "site/back/slash.1e56896a821f.txt" but wrote it with the

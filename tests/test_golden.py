@@ -24,7 +24,7 @@ from nginxcache.manifests import load_manifest
 from nginxcache.model import CachePolicy, Strategy
 from nginxcache.nginxrun import nginx_test
 from nginxcache.quoting import nginx_unescape
-from nginxcache.render import RenderOptions
+from nginxcache.policy import RenderOptions
 from nginxcache.validate import intended_http, intended_server, intended_site, validate
 
 SAMPLES = Path(__file__).resolve().parent.parent / "sample_configs"
@@ -64,9 +64,17 @@ def require_manifest(sample: Sample) -> None:
 
 
 def render_with_cli(sample: Sample, out_dir: Path) -> dict[str, bytes]:
-    """Run the CLI exactly as sample_configs/README.md says; return {file name: bytes}."""
-    split = main([*sample.args(), "--http-out", str(out_dir / "http.conf"), "--server-out", str(out_dir / "server.conf")])
-    site = main([*sample.args(), "--site-out", str(out_dir / "site.conf"), "--server-name", "example.com"])
+    """Run the CLI exactly as sample_configs/README.md says; return {file name: bytes}.
+
+    The outputs name each other in their comments: they are written from inside out_dir,
+    by relative names, so that the golden files do not depend on where they were made."""
+    here = os.getcwd()
+    os.chdir(out_dir)
+    try:
+        split = main([*sample.args(), "--http-out", "http.conf", "--server-out", "server.conf"])
+        site = main([*sample.args(), "--site-out", "site.conf", "--server-name", "example.com"])
+    finally:
+        os.chdir(here)
     assert (split, site) == (0, 0)
     return {name: (out_dir / name).read_bytes() for name in ("http.conf", "server.conf", "site.conf")}
 

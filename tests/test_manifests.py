@@ -285,7 +285,7 @@ def test_webpack_real_sample() -> None:
         "/static/main.fb9ad963a530ab85ffe0.js",
         "/static/480.c8088a729a1384aa9e3b.js",
         "/static/logo.7ef0c71e6815f1f6a77d.svg",
-        # copied byte-for-byte, only LOOKS hashed: the manifest alone cannot tell (FORMATS.md)
+        # copied byte-for-byte, only LOOKS hashed: the manifest alone cannot tell
         "/static/legacy.0123456789abcdef0123.js",
     }
     assert unhashed_paths(reading) == {"/static/index.html", "/static/robots.txt"}
@@ -388,7 +388,7 @@ TYPE_ERRORS = [
     ("staticfiles.json", None, {"paths": {"x": None}, "version": "1.1"}, '["paths"]["x"]'),
     ("staticfiles.json", None, [], None),
     ("manifest.json", ManifestFormat.VITE, {"index.html": {"file": 5}}, '["index.html"]["file"]'),
-    ("manifest.json", ManifestFormat.VITE, {"index.html": "a.js"}, '["index.html"]'),
+    ("manifest.json", ManifestFormat.VITE, {"index.html": ["a.js"]}, '["index.html"]'),
     ("manifest.json", ManifestFormat.VITE, {"i": {"file": "a.js", "css": "a.css"}}, '["i"]["css"]'),
     ("manifest.json", ManifestFormat.VITE, {"i": {"file": "a.js", "assets": ["a.svg", 3]}}, '["i"]["assets"][1]'),
     ("manifest.json", ManifestFormat.WEBPACK, {"main.js": 5}, '["main.js"]'),
@@ -403,6 +403,16 @@ def test_wrong_types(tmp_path: Path, name: str, fmt: ManifestFormat | None, data
         load_manifest(path, fmt)
     assert_names(caught.value, path, key_path)
     assert "expected" in str(caught.value)
+
+
+def test_forced_format_on_another_tools_manifest_says_which_it_is(tmp_path: Path) -> None:
+    path = write(tmp_path, "manifest.json", {"index.html": "a.js", "main.js": "main.0123abcd.js"})
+    with pytest.raises(ManifestError) as caught:
+        load_manifest(path, ManifestFormat.VITE)
+    assert str(caught.value) == (
+        f"{path}: this looks like a webpack manifest.json, not a Vite manifest: drop --manifest-format to detect it, "
+        "or give --manifest-format webpack"
+    )
 
 
 BAD_PATHS = [

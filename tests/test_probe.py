@@ -18,7 +18,7 @@ import pytest
 from conftest import SAMPLES
 from nginx_harness import Nginx, free_port
 from nginxcache.cli import main
-from nginxcache.cli_probe import ProgressBar
+from nginxcache.cli.probe import ProgressBar
 from nginxcache.probe import Check, Expect, Fetch, Origin, Reply, RequestFailed, probe_check, unhashed_problem
 
 pytestmark = pytest.mark.nginx
@@ -90,7 +90,7 @@ def test_broken_hand_written_config_every_violation(tmp_path: Path, serve, capsy
         f'location /static/ {{ alias {tree}/; expires 30d;\n'
         '    add_header Cache-Control "public, max-age=31536000, immutable" always; }\n'
     ))
-    args = ("--manifest", tree / "manifest.json", "--root", tree)
+    args = ("--manifest", tree / "manifest.json", "--prefix", "/static/", "--root", tree)
     code, out, err = probe(capsys, base(server), *args, "--format", "json")
     assert (code, err) == (1, "")
     expected = {f"/static/{name}": {"cache-control-count"} for name in WEBPACK_HASHED}
@@ -121,7 +121,7 @@ def test_no_revalidation_missed_immutable_and_fallback(tmp_path: Path, serve, ca
         '    add_header Cache-Control "no-cache"; try_files $uri /static/index.html;\n'
         '    location = /static/manifest.json { return 404; } }\n'
     ))
-    code, out, err = probe(capsys, base(server), "--manifest", tree / "manifest.json", "--format", "json")
+    code, out, err = probe(capsys, base(server), "--manifest", tree / "manifest.json", "--prefix", "/static/", "--format", "json")
     assert (code, err) == (1, "")
     expected = {f"/static/{name}": {"hashed-cache-control"} for name in WEBPACK_HASHED}
     expected |= {f"/static/{name}": {"no-304"} for name in WEBPACK_UNHASHED}

@@ -20,10 +20,10 @@ from nginxcache.errors import UsageError, ValidationError
 from nginxcache.manifests import load_manifest
 from nginxcache.model import CachePolicy, Classification, Entry, ManifestFormat, ManifestReading, Strategy, UriList
 from nginxcache.quoting import nginx_unescape
+from nginxcache.mapformat import pcre_literal
+from nginxcache.policy import RenderOptions
 from nginxcache.render import (
-    RenderOptions,
     nginx_location_order,
-    pcre_literal,
     render_http,
     render_server,
     render_site,
@@ -201,7 +201,7 @@ def test_tamper_cache_control(map_parts: dict) -> None:
 
 
 def test_tamper_injection_in_exact_location(exact_parts: dict) -> None:
-    # A naive template's injection (NGINX.md): balanced, so it parses; validate must refuse it.
+    # A naive template's injection: balanced, so it parses; validate must refuse it.
     tamper_and_expect(
         exact_parts,
         "server",

@@ -12,7 +12,9 @@ from nginxcache.errors import ValidationError
 from nginxcache.manifests import load_manifest
 from nginxcache.model import CachePolicy, Strategy
 from nginxcache import validate as validate_module
-from nginxcache.render import EntryChunk, RenderOptions, Rendered, render_http_part
+from nginxcache.mapformat import EntryChunk
+from nginxcache.policy import RenderOptions
+from nginxcache.render import Rendered, render_http_part
 from nginxcache.validate import intended_http, validate_rendered
 
 SAMPLES = Path(__file__).resolve().parent.parent / "sample_configs"

@@ -31,7 +31,7 @@ from nginxcache.lint.tree import ConfigError, load_tree
 from nginxcache.manifests import load_manifest, read_json
 from nginxcache.manifests.webpack_stats import combine_stats
 from nginxcache.model import ManifestFormat, ManifestReading
-from nginxcache.render import normalise_prefix
+from nginxcache.policy import default_prefix, normalise_prefix
 from nginxcache.scan import scan
 
 __all__ = ["ConfigError", "Finding", "LintOptions", "LintResult", "RULES", "Severity", "all_codes", "lint", "parse_codes"]
@@ -43,7 +43,8 @@ _CODE_PATTERN = re.compile(r"NC\d{0,3}")
 class LintOptions:
     manifests: tuple[Path, ...] = ()
     root: Path | None = None
-    prefix: str = "/static/"
+    prefix: str | None = None  # None: the manifest format's default
+    manifest_format: ManifestFormat | None = None  # None: detected
     select: tuple[str, ...] = ()
     ignore: tuple[str, ...] = ()
     nginx_test: bool = False
@@ -86,7 +87,6 @@ def served_files(options: LintOptions) -> tuple[ServedFiles | None, list[str]]:
     """What the manifests (or the tree at --root) say the site serves under --prefix."""
     if not options.manifests and options.root is None:
         return None, []
-    prefix = normalise_prefix(options.prefix)
     root = options.root
     if root is not None and not root.is_dir():
         if not options.manifests:
@@ -94,13 +94,15 @@ def served_files(options: LintOptions) -> tuple[ServedFiles | None, list[str]]:
         root = None
     readings: list[ManifestReading] = []
     if options.manifests:
-        readings = combine_stats([load_manifest(path) for path in options.manifests])
+        readings = combine_stats([load_manifest(path, options.manifest_format) for path in options.manifests])
+        prefix = normalise_prefix(options.prefix) if options.prefix is not None else default_prefix(readings)[0]
         classification = classify(readings, prefix, local_root=root)
         source = "per " + ", ".join(Path(reading.file).name for reading in readings)
         manifest_uris = set(classification.denied_uris)
     else:
         assert root is not None
         reading = scan(root).reading
+        prefix = normalise_prefix(options.prefix) if options.prefix is not None else default_prefix([reading])[0]
         classification = classify([reading], prefix, local_root=root)
         source = f"per the files under {root} (no manifest: names without a hash token)"
         manifest_uris = {uri for uri in classification.tree_uris or () if is_build_manifest(uri[len(prefix) :])}

@@ -72,11 +72,11 @@ def detect(data: Any, path: Path) -> ManifestFormat:
         if looks_like(data):
             return fmt
     if isinstance(data, dict) and not data:
-        raise ManifestError("empty manifest: cannot tell which build tool wrote it; pass --format", file=path)
+        raise ManifestError("empty manifest: cannot tell which build tool wrote it; pass --manifest-format", file=path)
     raise ManifestError(
         "not a manifest nginxcache knows (Django staticfiles.json; Vite, webpack or Encore manifest.json; "
         "webpack stats.json; mix-manifest.json; Sprockets or Propshaft manifest; asset-manifest.json; "
-        "parcel-manifest.json; esbuild metafile; ngsw.json); pass --format if it is one",
+        "parcel-manifest.json; esbuild metafile; ngsw.json); pass --manifest-format if it is one",
         file=path,
     )
 
@@ -132,9 +132,50 @@ def _read_json(path: Path) -> tuple[Any, bool]:
         raise ManifestError("invalid JSON: nested too deeply", file=path) from None
 
 
+# What each format's file is called, for messages.
+_DESCRIBED: dict[ManifestFormat, str] = {
+    ManifestFormat.DJANGO: "Django's staticfiles.json",
+    ManifestFormat.VITE: "a Vite manifest",
+    ManifestFormat.WEBPACK: "a webpack manifest.json",
+    ManifestFormat.WEBPACK_STATS: "webpack's stats.json",
+    ManifestFormat.ENCORE: "a Symfony Encore manifest",
+    ManifestFormat.MIX: "a Laravel Mix mix-manifest.json",
+    ManifestFormat.WEBASSETS: "a webassets manifest",
+    ManifestFormat.SPROCKETS: "a Sprockets manifest",
+    ManifestFormat.PROPSHAFT: "a Propshaft manifest",
+    ManifestFormat.CRA: "a Create React App asset-manifest.json",
+    ManifestFormat.PARCEL: "a parcel-manifest.json",
+    ManifestFormat.ESBUILD: "an esbuild metafile",
+    ManifestFormat.ANGULAR: "Angular's ngsw.json",
+}
+
+
 def load_manifest(path: Path, fmt: ManifestFormat | None = None) -> ManifestReading:
+    """Read a manifest as `fmt`, or as the format detected from its name and content."""
     if fmt is not None and fmt not in READERS:
-        raise ManifestError(f"--format {fmt.value} is not a manifest format: use --scan DIR for a directory", file=path)
+        raise ManifestError(f"--manifest-format {fmt.value} is not a manifest format: use --scan DIR for a directory", file=path)
     data, plain = _read_json(path)
-    reading = READERS[fmt or detect(data, path)](data, path)
+    if fmt is None:
+        reading = READERS[detect(data, path)](data, path)
+    else:
+        try:
+            reading = READERS[fmt](data, path)
+        except ManifestError as exc:
+            raise _misnamed(data, path, fmt) or exc from None
     return dataclasses.replace(reading, plain_strings=plain)
+
+
+def _misnamed(data: Any, path: Path, fmt: ManifestFormat) -> ManifestError | None:
+    """When a manifest forced to `fmt` is clearly another tool's, an error that says so
+    (rather than the first key the wrong reader stumbled on)."""
+    try:
+        actual = detect(data, path)
+    except ManifestError:
+        return None
+    if actual is fmt:
+        return None
+    return ManifestError(
+        f"this looks like {_DESCRIBED[actual]}, not {_DESCRIBED[fmt]}: drop --manifest-format to detect it, "
+        f"or give --manifest-format {actual.value}",
+        file=path,
+    )

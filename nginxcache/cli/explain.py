@@ -1,0 +1,39 @@
+"""`nginxcache explain`: the verdict, evidence and headers for single files."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated, Optional
+
+import typer
+
+from nginxcache import pipeline
+from nginxcache.cli.app import command
+from nginxcache.cli.common import handle_errors, report, report_notes
+from nginxcache.cli.options import ManifestOpt, PolicyOptions, deprecated_format, policy_options
+from nginxcache.errors import ExitCode
+from nginxcache.model import ManifestFormat
+from nginxcache.policy import answer, format_answer
+
+
+@command(short_help="Show why a file is cached as it is, and its headers.")
+@policy_options
+def explain(
+    targets: Annotated[
+        list[str],
+        typer.Argument(metavar="PATH_OR_URL", help="A URL, a URL path (/static/x.css) or a path below --prefix.", show_default=False),
+    ],
+    manifest: ManifestOpt,
+    old_format: Annotated[Optional[ManifestFormat], typer.Option("--format", hidden=True)] = None,
+    *,
+    policy: PolicyOptions,
+) -> None:
+    """Show which class a file falls in, the evidence for it, and the headers nginx will
+    send, under exactly the policy that render writes with the same options."""
+    with handle_errors():
+        planned = pipeline.plan(deprecated_format(policy, old_format).request(manifest))
+        report(planned)
+        for target in targets:
+            sys.stdout.write(format_answer(answer(target, planned.classification, planned.options)))
+        report_notes(planned)
+    raise typer.Exit(ExitCode.OK)

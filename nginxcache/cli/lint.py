@@ -1,0 +1,109 @@
+"""`nginxcache lint`: check nginx config for caching and header mistakes."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from nginxcache.cli.app import command
+from nginxcache.cli.common import collector_paused, handle_errors, warn
+from nginxcache.cli.options import ManifestFormatOpt, PrefixOpt
+from nginxcache.errors import ExitCode, NginxcacheError
+from nginxcache.lint.findings import Finding, Severity
+from nginxcache.lint.report import ReportFormat, render_report
+
+# The code a config that cannot be read or parsed is reported under in machine formats, so
+# that a json, github or sarif consumer always gets a document it can read (exit stays 3).
+UNREADABLE_CODE = "NC000"
+
+
+@command("lint", short_help="Check nginx config for caching mistakes.")
+def lint_command(
+    configs: Annotated[
+        list[Path],
+        typer.Argument(
+            metavar="CONFIG",
+            help="nginx config files: nginx.conf, a sites-available file, a conf.d file or a snippet (includes are followed).",
+            show_default=False,
+        ),
+    ],
+    manifest: Annotated[
+        Optional[list[Path]],
+        typer.Option(metavar="MANIFEST", help="Build manifest of the files served (repeatable): check every file's caching.", show_default=False),
+    ] = None,
+    manifest_format: ManifestFormatOpt = None,
+    root: Annotated[
+        Optional[Path],
+        typer.Option(
+            metavar="DIR",
+            help="Local copy of the served directory: check the real files (hashed only when the name is verified "
+            "against the content, or the manifest says so).",
+            show_default=False,
+        ),
+    ] = None,
+    prefix: PrefixOpt = None,
+    nginx_test: Annotated[
+        bool, typer.Option("--nginx-test", help="Also run the real `nginx -t` (private prefix) and report its errors and [warn] lines.")
+    ] = False,
+    nginx: Annotated[
+        Optional[str], typer.Option(metavar="PATH", help="nginx binary for --nginx-test [default: nginx on PATH].", show_default=False)
+    ] = None,
+    select: Annotated[
+        Optional[str],
+        typer.Option(metavar="CODES", help="Only these codes or code prefixes, comma-separated (NC101,NC11).", show_default=False),
+    ] = None,
+    ignore: Annotated[
+        Optional[str], typer.Option(metavar="CODES", help="Skip these codes or code prefixes, comma-separated.", show_default=False)
+    ] = None,
+    output_format: Annotated[
+        ReportFormat,
+        typer.Option(
+            "--format",
+            metavar="text|json|github|sarif",
+            help="text (path:line:col: CODE message), json, github (Actions annotations) or sarif (code scanning).",
+        ),
+    ] = ReportFormat.TEXT,
+    exit_zero: Annotated[bool, typer.Option("--exit-zero", help="Exit 0 even when there are findings.")] = False,
+) -> None:
+    """Check nginx config for caching and header mistakes, before nginx reloads it."""
+    from nginxcache.lint.engine import LintOptions, all_codes, lint, parse_codes  # the rules load only for lint
+
+    with handle_errors():
+        try:
+            options = LintOptions(
+                manifests=tuple(manifest or ()),
+                manifest_format=manifest_format,
+                root=root,
+                prefix=prefix,
+                select=parse_codes(select, "--select"),
+                ignore=parse_codes(ignore, "--ignore"),
+                nginx_test=nginx_test,
+                nginx=nginx,
+            )
+            with collector_paused():
+                result = lint(configs, options)
+        except NginxcacheError as exc:
+            if output_format is not ReportFormat.TEXT:  # a machine reads stdout: give it a document
+                sys.stdout.write(failure_report(exc, output_format, all_codes()))
+            raise
+        for message in result.warnings:
+            warn(message)
+        sys.stdout.write(render_report(result.findings, output_format, all_codes()))
+        if result.findings and output_format is ReportFormat.TEXT:
+            errors = sum(1 for finding in result.findings if finding.severity is Severity.ERROR)
+            print(
+                f"nginxcache: {len(result.findings)} finding(s) ({errors} error(s), "
+                f"{len(result.findings) - errors} warning(s)) in {len(result.files)} file(s)",
+                file=sys.stderr,
+            )
+    raise typer.Exit(ExitCode.CHANGED if result.findings and not exit_zero else ExitCode.OK)
+
+
+def failure_report(exc: NginxcacheError, output_format: ReportFormat, codes: dict[str, tuple[Severity, str]]) -> str:
+    """A lint that could not run (exit 3), as one error finding in a machine format."""
+    finding = Finding(exc.file or "", exc.line or 1, 1, UNREADABLE_CODE, Severity.ERROR, exc.message)
+    rules = {**codes, UNREADABLE_CODE: (Severity.ERROR, "the config cannot be read or parsed")}
+    return render_report([finding], output_format, rules)

@@ -1,0 +1,328 @@
+"""The options that decide what each file gets, declared once.
+
+`render`, `explain` and `probe` all compute a policy; `@policy_options` gives each of them
+exactly these options (same names, same help, same defaults) and hands the command one
+`PolicyOptions` value, so a site rendered with `--deny-source-maps --strategy regex` can
+be explained and probed with the very same words. `lint --manifest` shares the options
+that say what a manifest is and where it is served.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+from collections.abc import Callable
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+from typing import Annotated, Any, Optional, TypeVar
+
+import typer
+from typer.models import ArgumentInfo
+
+from nginxcache.cli.common import warn
+from nginxcache.errors import UsageError
+from nginxcache.model import ManifestFormat, Strategy
+from nginxcache.pipeline import ONE_YEAR, Outputs, Request
+
+_FORMATS = ", ".join(f.value for f in ManifestFormat if f is not ManifestFormat.SCAN)
+
+RootOpt = Annotated[
+    Optional[str],
+    typer.Option(
+        metavar="DIR",
+        help="Directory nginx serves the files from [default: the manifest's build directory]. "
+        "When it is on this machine its files are checked too.",
+        show_default=False,
+    ),
+]
+PrefixOpt = Annotated[
+    Optional[str],
+    typer.Option(
+        metavar="PATH",
+        help="URL path the files are served at [default: the build tool's own: Django /static/; "
+        "Vite, webpack, esbuild, Parcel, CRA /; Laravel's Vite and Encore /build/; Rails /assets/].",
+        show_default=False,
+    ),
+]
+ManifestFormatOpt = Annotated[
+    Optional[ManifestFormat],
+    typer.Option(
+        "--manifest-format", metavar="FORMAT", help=f"Manifest format [default: detected]: {_FORMATS}.", show_default=False
+    ),
+]
+ManifestOpt = Annotated[
+    list[Path],
+    typer.Option("--manifest", metavar="MANIFEST", help="Build manifest (repeatable), as given to render.", show_default=False),
+]
+ManifestArg = Annotated[
+    Optional[list[Path]],
+    typer.Argument(
+        metavar="MANIFEST",
+        help="Build manifest(s): staticfiles.json, Vite or webpack manifest.json, stats.json, ... (detected).",
+        show_default=False,
+    ),
+]
+
+
+@dataclass(frozen=True, slots=True)
+class PolicyOptions:
+    """The policy options as given on the command line."""
+
+    root: str | None
+    prefix: str | None
+    manifest_format: ManifestFormat | None
+    keep_manifest: list[Path] | None
+    scan: list[Path] | None
+    trust_pattern: str | None
+    immutable_prefix: list[str] | None
+    service_worker: list[str] | None
+    serve_manifest: bool
+    deny_source_maps: bool
+    strategy: Strategy
+    pattern: str | None
+    max_age: int
+    unhashed_max_age: int
+    name: str | None
+    gzip_static: bool | None
+    gzip_proxied: bool
+    brotli: bool
+    cors_fonts: str | None
+    add_header: list[str] | None
+    headers_include: str | None
+
+    def request(self, manifests: list[Path] | None, **render_only: Any) -> Request:
+        """The pipeline request these options (and a command's own) state."""
+        return Request(
+            manifests=tuple(manifests or ()),
+            scan=tuple(self.scan or ()),
+            keep_manifests=tuple(self.keep_manifest or ()),
+            manifest_format=self.manifest_format,
+            root=self.root,
+            prefix=self.prefix,
+            strategy=self.strategy,
+            pattern=self.pattern,
+            trust_pattern=self.trust_pattern,
+            immutable_prefixes=tuple(self.immutable_prefix or ()),
+            service_workers=tuple(self.service_worker or ()),
+            serve_manifest=self.serve_manifest,
+            deny_source_maps=self.deny_source_maps,
+            max_age=self.max_age,
+            unhashed_max_age=self.unhashed_max_age,
+            name=self.name,
+            gzip_static=self.gzip_static,
+            gzip_proxied=self.gzip_proxied,
+            brotli=self.brotli,
+            cors_fonts=self.cors_fonts,
+            add_headers=tuple(self.add_header or ()),
+            headers_include=self.headers_include,
+            outputs=render_only.pop("outputs", Outputs()),
+            **render_only,
+        )
+
+
+def _flag(name: str, help: str) -> Any:
+    return typer.Option(name, help=help, show_default=False)
+
+
+# One entry per PolicyOptions field, in the order --help lists them: (annotation, default).
+_DECLARED: dict[str, tuple[Any, Any]] = {
+    "root": (RootOpt, None),
+    "prefix": (PrefixOpt, None),
+    "manifest_format": (ManifestFormatOpt, None),
+    "keep_manifest": (
+        Annotated[
+            Optional[list[Path]],
+            typer.Option(
+                metavar="MANIFEST",
+                help="Manifest of an earlier build whose hashed files stay immutable while on disk (repeatable).",
+                show_default=False,
+            ),
+        ],
+        None,
+    ),
+    "scan": (
+        Annotated[
+            Optional[list[Path]],
+            typer.Option(
+                "--scan",
+                metavar="DIR",
+                help="A build directory without a manifest: files whose names carry a hash verified "
+                "against their content count as hashed (repeatable).",
+                show_default=False,
+            ),
+        ],
+        None,
+    ),
+    "trust_pattern": (
+        Annotated[
+            Optional[str],
+            typer.Option(
+                metavar="REGEX",
+                help="For --scan: look-alike hashed names whose whole path matches count as hashed, unverified.",
+                show_default=False,
+            ),
+        ],
+        None,
+    ),
+    "immutable_prefix": (
+        Annotated[
+            Optional[list[str]],
+            typer.Option(
+                metavar="PATH",
+                help="A URL path below --prefix whose every file is content-addressed, e.g. /_next/static/ "
+                "(repeatable; only what you vouch for).",
+                show_default=False,
+            ),
+        ],
+        None,
+    ),
+    "service_worker": (
+        Annotated[
+            Optional[list[str]],
+            typer.Option(
+                metavar="NAME",
+                help="Another service worker file name, always revalidated (repeatable; sw.js, "
+                "service-worker.js, ngsw-worker.js... are known).",
+                show_default=False,
+            ),
+        ],
+        None,
+    ),
+    "serve_manifest": (Annotated[bool, _flag("--serve-manifest", "Serve the build manifest itself (404 by default).")], False),
+    "deny_source_maps": (Annotated[bool, _flag("--deny-source-maps", "Answer 404 for source maps (*.map).")], False),
+    "strategy": (
+        Annotated[
+            Strategy,
+            typer.Option(
+                metavar="map|exact|regex",
+                help="map: a per-file map in http { } (any size). exact: one location per hashed file, "
+                "server part only (small sites). regex: one regex location (--pattern), only when the "
+                "tree proves it right.",
+            ),
+        ],
+        Strategy.MAP,
+    ),
+    "pattern": (
+        Annotated[
+            Optional[str],
+            typer.Option(metavar="REGEX", help="The regex strategy's pattern, matched against the URI.", show_default=False),
+        ],
+        None,
+    ),
+    "max_age": (
+        Annotated[int, typer.Option(metavar="SECONDS", help="max-age for content-hashed files.")],
+        ONE_YEAR,
+    ),
+    "unhashed_max_age": (
+        Annotated[
+            int,
+            typer.Option(
+                metavar="SECONDS", help="0: revalidate every other file (no-cache). N: cache it N seconds (at most a day)."
+            ),
+        ],
+        0,
+    ),
+    "name": (
+        Annotated[
+            Optional[str],
+            typer.Option(
+                metavar="NAME",
+                help="Name in this output's nginx variables; unique per site [default: from --root].",
+                show_default=False,
+            ),
+        ],
+        None,
+    ),
+    "gzip_static": (
+        Annotated[
+            Optional[bool],
+            typer.Option(
+                "--gzip-static/--no-gzip-static",
+                help="Serve .gz siblings, with Vary [default: when the tree has them].",
+                show_default=False,
+            ),
+        ],
+        None,
+    ),
+    "gzip_proxied": (
+        Annotated[bool, _flag("--gzip-proxied", "Also serve .gz to requests through a proxy or CDN (gzip_proxied any).")],
+        False,
+    ),
+    "brotli": (
+        Annotated[bool, _flag("--brotli", "Serve .br siblings (needs Debian's libnginx-mod-http-brotli-static).")],
+        False,
+    ),
+    "cors_fonts": (
+        Annotated[
+            Optional[str],
+            typer.Option(
+                metavar="ORIGIN", help="Access-Control-Allow-Origin for font files: an origin or '*'.", show_default=False
+            ),
+        ],
+        None,
+    ),
+    "add_header": (
+        Annotated[
+            Optional[list[str]],
+            typer.Option(
+                metavar="'NAME: VALUE'",
+                help="A header every file gets, e.g. 'X-Content-Type-Options: nosniff': security headers the "
+                "server's add_header would lose here (repeatable).",
+                show_default=False,
+            ),
+        ],
+        None,
+    ),
+    "headers_include": (
+        Annotated[
+            Optional[str],
+            typer.Option(
+                metavar="FILE",
+                help="A file of your add_header lines, included wherever this output sets add_header.",
+                show_default=False,
+            ),
+        ],
+        None,
+    ),
+}
+assert list(_DECLARED) == [f.name for f in fields(PolicyOptions)], "declare every policy option, in order"
+
+Command = TypeVar("Command", bound=Callable[..., None])
+
+
+def policy_options(command: Command) -> Command:
+    """Give a command the policy options; it receives them as `policy: PolicyOptions`.
+
+    Typer reads a command's options from its signature, so the wrapper's signature is the
+    command's arguments and required options, the declared options, then the command's own
+    options (--help's order).
+    """
+    own = inspect.signature(command, eval_str=True)
+    params = [p for p in own.parameters.values() if p.name != "policy"]
+    arguments = [p for p in params if any(isinstance(m, ArgumentInfo) for m in getattr(p.annotation, "__metadata__", ()))]
+    options = [p.replace(kind=inspect.Parameter.KEYWORD_ONLY) for p in params if p not in arguments]
+    required = [p for p in options if p.default is inspect.Parameter.empty]  # --manifest: listed first
+    optional = [p for p in options if p not in required]
+    declared = [
+        inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=annotation)
+        for name, (annotation, default) in _DECLARED.items()
+    ]
+
+    @functools.wraps(command)
+    def with_policy(**values: Any) -> None:
+        policy = PolicyOptions(**{name: values.pop(name) for name in _DECLARED})
+        command(**values, policy=policy)
+
+    with_policy.__signature__ = own.replace(parameters=[*arguments, *required, *declared, *optional])  # type: ignore[attr-defined]
+    return with_policy  # type: ignore[return-value]
+
+
+def deprecated_format(policy: PolicyOptions, old_format: ManifestFormat | None) -> PolicyOptions:
+    """`--format` meant the manifest format in render and explain; it now means an output
+    format everywhere, and the manifest's is --manifest-format."""
+    if old_format is None:
+        return policy
+    if policy.manifest_format is not None:
+        raise UsageError("give the manifest format once, as --manifest-format")
+    warn(f"--format {old_format.value} is deprecated here: use --manifest-format {old_format.value}")
+    return replace(policy, manifest_format=old_format)

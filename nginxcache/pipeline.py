@@ -1,0 +1,380 @@
+"""The render pipeline as a library: a `Request` (what to read, how to serve it, where to
+write) becomes a `Plan` (the classification and the policy), then a checked `Rendering`,
+then the files. The CLI, `explain`, `probe` and integrations (a Django command, an Ansible
+module) all go through here, so every one of them computes the same policy.
+
+    from nginxcache import pipeline
+    request = pipeline.Request(manifests=(Path("dist/.vite/manifest.json"),), root="dist")
+    planned = pipeline.plan(request)            # read, classify, check the options
+    rendering = pipeline.render(planned)        # render and re-parse: never unchecked
+    changes = pipeline.changes(rendering)       # what writing would change (--check, --diff)
+    pipeline.write(changes)                     # atomic: all files or none
+
+Nothing here prints: warnings and notes come back in the Plan; errors are raised as
+`nginxcache.errors.NginxcacheError` subclasses carrying their exit code.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from nginxcache.classify import SERVICE_WORKERS, classify, verify_regex
+from nginxcache.errors import ManifestError, UnsafeEntryError, UsageError
+from nginxcache.manifests import load_manifest
+from nginxcache.manifests.webpack_stats import combine_stats
+from nginxcache.model import CachePolicy, Classification, ManifestFormat, ManifestReading, Strategy
+from nginxcache.nginxrun import nginx_test
+from nginxcache.output import Change, write_all
+from nginxcache.output import plan as plan_change
+from nginxcache.policy import (
+    RenderOptions,
+    check_listen,
+    check_name,
+    default_name,
+    default_prefix,
+    normalise_prefix,
+    normalise_root,
+)
+from nginxcache.quoting import unsafe_reason
+from nginxcache.render import PartFiles, Rendered, render_http_part, render_server, render_site_part
+from nginxcache.scan import scan as scan_directory
+from nginxcache.validate import Directive, intended_http, intended_server, intended_site, validate_rendered
+
+ONE_YEAR = 31_536_000
+ONE_DAY = 86_400
+# Measured on nginx 1.22: exact locations cost about 1.7 s and 734 MB per 100,000 at every
+# reload and start; the map strategy loads a million in 1.7 s and 335 MB.
+EXACT_WARN_ABOVE = 10_000
+# The share of the manifests' hashed files that may be missing from a local tree before the
+# prefix/root pairing is taken to be wrong (a build that was not copied whole is a warning).
+MISPLACED_SHARE = 0.5
+
+
+@dataclass(frozen=True, slots=True)
+class Outputs:
+    """Where the parts go. The map strategy needs http and server; a site file holds both."""
+
+    http: Path | None = None
+    server: Path | None = None
+    site: Path | None = None
+
+    def given(self) -> dict[str, Path]:
+        """role -> path, for the outputs given."""
+        return {role: path for role, path in (("http", self.http), ("server", self.server), ("site", self.site)) if path}
+
+
+@dataclass(frozen=True, slots=True)
+class Request:
+    """Everything a render depends on, as a user states it (unchecked: `plan` checks it).
+
+    `prefix` None means the manifest format's own default (Django `/static/`, Vite `/`...).
+    `explain` and `probe` use the same request without outputs, so they compute exactly the
+    policy that `render` writes.
+    """
+
+    manifests: tuple[Path, ...] = ()
+    scan: tuple[Path, ...] = ()  # build directories without a manifest: hashes verified by content
+    keep_manifests: tuple[Path, ...] = ()  # earlier builds, kept immutable while on disk
+    manifest_format: ManifestFormat | None = None  # None: detected per manifest
+    root: str | None = None  # what nginx serves the prefix from; None: the manifest's build directory
+    prefix: str | None = None
+    strategy: Strategy = Strategy.MAP
+    pattern: str | None = None  # the regex strategy's pattern
+    trust_pattern: str | None = None  # with scan: look-alikes vouched for by the user
+    immutable_prefixes: tuple[str, ...] = ()
+    service_workers: tuple[str, ...] = ()  # beyond the known ones
+    serve_manifest: bool = False
+    deny_source_maps: bool = False
+    max_age: int = ONE_YEAR
+    unhashed_max_age: int = 0
+    name: str | None = None  # in the output's variable names; None: from the root
+    gzip_static: bool | None = None  # None: when the tree has .gz siblings
+    gzip_proxied: bool = False
+    brotli: bool = False
+    cors_fonts: str | None = None
+    add_headers: tuple[str, ...] = ()  # 'Name: value'
+    headers_include: str | None = None
+    map_hash_sizes: bool = True
+    server_names: tuple[str, ...] = ()  # for a site file
+    listen: tuple[str, ...] = ()  # for a site file
+    outputs: Outputs = Outputs()
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """What the request resolves to: the verdict for every file and the policy that serves it."""
+
+    request: Request
+    classification: Classification
+    options: RenderOptions
+    sources: list[str]  # "manifest.json (vite)": named in the output's comments
+    warnings: list[str] = field(default_factory=list)  # something is likely wrong
+    notes: list[str] = field(default_factory=list)  # what was decided on the user's behalf
+
+
+@dataclass(frozen=True, slots=True)
+class Rendering:
+    """Each part's text, in pieces (a million map entries are never one string), checked."""
+
+    plan: Plan
+    parts: dict[str, tuple[str, ...]]  # role ('http', 'server', 'site') -> text pieces
+    labels: dict[str, str]  # role -> what messages call it (its file, when there is one)
+
+    def text(self, role: str) -> str:
+        return "".join(self.parts[role])
+
+
+def plan(request: Request) -> Plan:
+    """Read the manifests (and the tree, when --root is on this machine), classify every
+    file, and check the options against the result."""
+    _check_request(request)
+    warnings: list[str] = []
+    notes: list[str] = []
+    # webpack's stats.json given beside its manifest.json corrects it (removeKeyHash look-alikes)
+    readings = combine_stats([load_manifest(path, request.manifest_format) for path in request.manifests])
+    trust = compile_regex(request.trust_pattern, "--trust-pattern") if request.trust_pattern else None
+    readings += [scan_directory(directory, trust_pattern=trust).reading for directory in request.scan]
+    kept = [load_manifest(path, request.manifest_format) for path in request.keep_manifests]
+    if request.prefix is not None:
+        prefix = normalise_prefix(request.prefix)
+    else:
+        prefix, why = default_prefix(readings)
+        notes.append(f"serving at --prefix {prefix} ({why}; give --prefix to change it)")
+    immutable_prefixes = [_check_immutable_prefix(p, prefix) for p in request.immutable_prefixes]
+
+    local_root = Path(request.root) if request.root is not None and Path(request.root).is_dir() else None
+    if request.root is not None and local_root is None:
+        notes.append(
+            f"--root {request.root} is not a directory on this machine: the tree checks were skipped "
+            "(files missing or misplaced, names equal up to case on disk, precompressed siblings)"
+        )
+    classification = classify(
+        readings,
+        prefix,
+        serve_manifest=request.serve_manifest,
+        local_root=local_root,
+        kept=kept,
+        immutable_prefixes=immutable_prefixes,
+        service_workers=(*SERVICE_WORKERS, *request.service_workers),
+    )
+    warnings += classification.warnings
+    _check_placement(classification, prefix, request.root, local_root, readings, warnings)
+
+    strategy = request.strategy
+    if strategy is not Strategy.MAP and classification.versioned:
+        raise UsageError(f"query-string versions need the map strategy (nginx locations ignore ?args), not {strategy.value}")
+    if strategy is Strategy.EXACT and len(classification.hashed_uris) > EXACT_WARN_ABOVE:
+        warnings.append(
+            f"{len(classification.hashed_uris)} exact locations: nginx needs about 1.7 s and 734 MB per 100,000 "
+            "at every reload and start (32 s and 7.3 GB for 1M); the map strategy loads 1M in 1.7 s and 335 MB"
+        )
+    regex = _check_regex_strategy(request, classification, warnings) if strategy is Strategy.REGEX else None
+    if request.cors_fonts is not None and strategy is not Strategy.MAP:
+        raise UsageError("--cors-fonts needs the map strategy")
+    served_root = normalise_root(request.root if request.root is not None else str(readings[0].build_root.resolve()))
+    options = RenderOptions(
+        prefix=prefix,
+        root=served_root,
+        name=check_name(request.name) if request.name is not None else default_name(served_root),
+        strategy=strategy,
+        policy=CachePolicy.from_ages(request.max_age, request.unhashed_max_age),
+        hash_sizes=request.map_hash_sizes,
+        server_names=request.server_names or ("_",),
+        listen=tuple(check_listen(value) for value in (request.listen or ("80",))),
+        extra_headers=tuple(_check_header(h) for h in request.add_headers),
+        headers_include=_check_include(request.headers_include),
+        cors_fonts=_check_origin(request.cors_fonts) if request.cors_fonts is not None else None,
+        deny_source_maps=request.deny_source_maps,
+        gzip_static=classification.gzip_siblings if request.gzip_static is None else request.gzip_static,
+        gzip_proxied=request.gzip_proxied,
+        brotli_static=request.brotli,
+        regex=regex,
+        serve_manifest=request.serve_manifest,
+    )
+    if classification.brotli_siblings and not options.brotli_static:
+        warnings.append(".br files are present but served only with --brotli (Debian: libnginx-mod-http-brotli-static)")
+    sources = [f"{Path(r.file).name} ({r.format})" for r in readings]
+    return Plan(request, classification, options, sources, warnings, notes)
+
+
+def render(planned: Plan) -> Rendering:
+    """Render the parts the request's outputs ask for (both split parts when none is given),
+    and re-parse each against the intended structure: a mismatch raises ValidationError."""
+    classification, options, sources = planned.classification, planned.options, planned.sources
+    outputs = planned.request.outputs
+    parts: dict[str, tuple[Rendered | str, list[Directive]]] = {}
+    if outputs.site:
+        parts["site"] = (
+            render_site_part(classification, options, sources),
+            intended_site(classification, options, skeleton=True),
+        )
+    else:
+        files = PartFiles(
+            http=str(outputs.http) if outputs.http else None, server=str(outputs.server) if outputs.server else None
+        )
+        if options.strategy is Strategy.MAP:
+            parts["http"] = (
+                render_http_part(classification, options, sources, files),
+                intended_http(classification, options, skeleton=True),
+            )
+        parts["server"] = (render_server(classification, options, sources, files), intended_server(classification, options))
+    labels = {
+        "http": str(outputs.http or "http-level part"),
+        "server": str(outputs.server or "server-level part"),
+        "site": str(outputs.site or "site"),
+    }
+    validate_rendered(parts, labels, classification)
+    pieces = {role: tuple(r.chunks()) if isinstance(r, Rendered) else (r,) for role, (r, _) in parts.items()}
+    return Rendering(planned, pieces, {role: labels[role] for role in pieces})
+
+
+def test_with_nginx(rendering: Rendering, nginx: str | None = None) -> None:
+    """The real `nginx -t` on a private config including the parts; any error or [warn]
+    raises NginxTestError."""
+    nginx_test(dict(rendering.parts), rendering.labels, nginx)
+
+
+test_with_nginx.__test__ = False  # type: ignore[attr-defined]  # not a pytest test, whatever its name
+
+
+def changes(rendering: Rendering) -> list[Change]:
+    """What writing each output would change (an unchanged file is never rewritten)."""
+    outputs = rendering.plan.request.outputs.given()
+    return [plan_change(path, rendering.parts[role]) for role, path in outputs.items()]
+
+
+def write(planned_changes: Sequence[Change]) -> None:
+    """Write every changed file, or none: staged beside each target, then renamed."""
+    write_all(list(planned_changes))
+
+
+def _check_request(request: Request) -> None:
+    if request.max_age <= 0:
+        raise UsageError("--max-age must be a positive number of seconds")
+    if not 0 <= request.unhashed_max_age <= ONE_DAY:
+        raise UsageError("--unhashed-max-age must be 0 (revalidate) to 86400 seconds: unhashed files change in place")
+    if not request.manifests and not request.scan:
+        raise UsageError("name at least one manifest (or --scan a build directory)")
+    outputs = request.outputs
+    if outputs.site and (outputs.http or outputs.server):
+        raise UsageError("--site-out already holds both parts: use it alone, or --http-out with --server-out")
+    if outputs.site is None and request.strategy is Strategy.MAP and bool(outputs.http) != bool(outputs.server):
+        raise UsageError("the map strategy needs both --http-out and --server-out (the maps live in http { })")
+    if request.strategy is not Strategy.MAP and outputs.http:
+        raise UsageError(f"the {request.strategy.value} strategy has no http-level part: drop --http-out")
+    if (request.server_names or request.listen) and not outputs.site:
+        raise UsageError("--server-name and --listen are for --site-out")
+    paths = [path.resolve() for path in outputs.given().values()]
+    if len(set(paths)) != len(paths):
+        raise UsageError("--http-out and --server-out must be different files")
+
+
+def _check_placement(
+    classification: Classification,
+    prefix: str,
+    root: str | None,
+    local_root: Path | None,
+    readings: Sequence[ManifestReading],
+    warnings: list[str],
+) -> None:
+    """Refuse a prefix/root pairing that puts most hashed files where the tree has none:
+    rendered anyway, every one of them would be served `no-cache` (or 404), silently."""
+    hashed = classification.hashed_uris
+    if classification.tree_uris is None or not hashed:
+        _warn_doubled_segment(classification, prefix, warnings)
+        return
+    tree = set(classification.tree_uris)
+    missing = [uri for uri in hashed if uri not in tree]
+    if len(missing) <= MISPLACED_SHARE * len(hashed):
+        return
+    served_from = root if local_root is not None else str(readings[0].build_root)
+    example = missing[0]
+    expected = str(Path(served_from) / example[len(prefix) :])
+    name = example.rsplit("/", 1)[-1]
+    found = next((uri for uri in classification.tree_uris if uri.rsplit("/", 1)[-1] == name), None)
+    seen = f"; the tree has it at {found}" if found else f"; the tree has no file named {name!r}"
+    raise ManifestError(
+        f"{len(missing)} of {len(hashed)} hashed files the manifests name are not where --prefix {prefix} and "
+        f"--root {served_from} put them: {example} should be {expected}{seen}. Pair --prefix with the directory "
+        "that URL serves (e.g. --prefix / with --root at the build directory)",
+        file=readings[0].file,
+    )
+
+
+def _warn_doubled_segment(classification: Classification, prefix: str, warnings: list[str]) -> None:
+    """Without the tree, one telltale is left: every key repeats the prefix's last segment
+    (`--prefix /assets/` over paths that already start `assets/`)."""
+    last = prefix.rstrip("/").rsplit("/", 1)[-1]
+    uris = classification.hashed_uris
+    if last and uris and all(rest.startswith(last + "/") for rest in uris.rest):
+        warnings.append(
+            f"every hashed URI starts {prefix}{last}/: the manifest's paths already hold {last}/; "
+            f"if that is not the URL, use --prefix {prefix[: -len(last) - 1] or '/'} with --root at the build directory"
+        )
+
+
+_HEADER_NAME = re.compile(r"[A-Za-z0-9-]{1,64}")
+_ORIGIN = re.compile(r"\*|https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?")
+
+
+def _check_header(line: str) -> tuple[str, str]:
+    header, colon, value = line.partition(":")
+    header, value = header.strip(), value.strip()
+    if not colon or not value:
+        raise UsageError(f"--add-header {line!r}: give 'Name: value'")
+    if not _HEADER_NAME.fullmatch(header):
+        raise UsageError(f"--add-header name {header!r} is not a header name")
+    if header.lower() in ("cache-control", "expires", "vary", "etag", "last-modified"):
+        raise UsageError(f"--add-header {header}: nginxcache sets the caching headers itself")
+    reason = unsafe_reason(value, expands_variables=True)
+    if reason:
+        raise UsageError(f"--add-header {header} value {reason}")
+    return header, value
+
+
+def _check_include(path: str | None) -> str | None:
+    if path is None:
+        return None
+    if unsafe_reason(path, expands_variables=True) or not path:
+        raise UsageError(f"--headers-include {path!r}: not a usable file path")
+    return path
+
+
+def _check_origin(origin: str) -> str:
+    if not _ORIGIN.fullmatch(origin):
+        raise UsageError(f"--cors-fonts {origin!r}: give '*' or an origin like https://www.example.com")
+    return origin
+
+
+def _check_immutable_prefix(value: str, prefix: str) -> str:
+    normalised = normalise_prefix(value)
+    if not normalised.startswith(prefix) or normalised == prefix:
+        raise UsageError(f"--immutable-prefix {value!r} must lie below --prefix {prefix!r}")
+    return normalised
+
+
+def _check_regex_strategy(request: Request, classification: Classification, warnings: list[str]) -> str:
+    if not request.pattern:
+        raise UsageError("the regex strategy needs --pattern, e.g. '\\.[0-9a-f]{12}\\.[^/.]+$' for Django")
+    if unsafe_reason(request.pattern):
+        raise UsageError("--pattern contains a control character")
+    compiled = compile_regex(request.pattern, "--pattern")
+    if classification.tree_uris is None:
+        raise UsageError("the regex strategy is verified against the files: --root must be the tree, on this machine")
+    offenders, missed = verify_regex(classification, compiled)
+    if offenders:
+        shown = ", ".join(offenders[:10]) + (f" and {len(offenders) - 10} more" if len(offenders) > 10 else "")
+        raise UnsafeEntryError(f"--pattern also matches {len(offenders)} file(s) that are not hashed: {shown}; use the map strategy")
+    if missed:
+        warnings.append(f"--pattern misses {len(missed)} hashed file(s), which will revalidate: {', '.join(missed[:3])}")
+    return request.pattern
+
+
+def compile_regex(pattern: str, option: str) -> re.Pattern[str]:
+    try:
+        return re.compile(pattern)
+    except re.error as exc:
+        raise UsageError(f"{option} is not a valid regex: {exc}") from None
