@@ -406,6 +406,7 @@ def classify(
     trees = [local_root] if local_root is not None else list(dict.fromkeys(r.build_root for r in readings))
     trees = [tree for tree in trees if tree.is_dir()]
     tree_uris: list[str] | None = None
+    missing: list[str] = []
     files: dict[str, str] = {}
     if scan_tree:
         for tree in trees:
@@ -446,6 +447,7 @@ def classify(
         gzip_siblings=siblings.gzip_siblings,
         brotli_siblings=siblings.brotli_siblings,
         tree_uris=tree_uris,
+        missing_uris=missing,
     )
 
 

@@ -239,6 +239,7 @@ class Classification:
     gzip_siblings: bool = False  # the tree has .gz files beside sources
     brotli_siblings: bool = False
     tree_uris: list[str] | None = None  # every file of the local tree, when it was read
+    missing_uris: list[str] = field(default_factory=list)  # hashed URIs the tree that was read lacks
 
 
 _PLAIN_KEY = re.compile(r'[^"\\\x00-\x1f\x7f\u2028\u2029\ud800-\udfff]*')

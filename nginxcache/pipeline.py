@@ -283,14 +283,13 @@ def _check_placement(
     """Refuse a prefix/root pairing that puts most hashed files where the tree has none:
     rendered anyway, every one of them would be served `no-cache` (or 404), silently."""
     hashed = classification.hashed_uris
+    _check_doubled_segment(classification, prefix, local_root, warnings)
     if classification.tree_uris is None or not hashed:
-        _warn_doubled_segment(classification, prefix, warnings)
         return
-    tree = set(classification.tree_uris)
-    missing = [uri for uri in hashed if uri not in tree]
+    missing = classification.missing_uris
     if len(missing) <= MISPLACED_SHARE * len(hashed):
         return
-    served_from = root if local_root is not None else str(readings[0].build_root)
+    served_from = str(local_root) if local_root is not None else str(readings[0].build_root)
     example = missing[0]
     expected = str(Path(served_from) / example[len(prefix) :])
     name = example.rsplit("/", 1)[-1]
@@ -304,16 +303,27 @@ def _check_placement(
     )
 
 
-def _warn_doubled_segment(classification: Classification, prefix: str, warnings: list[str]) -> None:
-    """Without the tree, one telltale is left: every key repeats the prefix's last segment
-    (`--prefix /assets/` over paths that already start `assets/`)."""
+def _check_doubled_segment(classification: Classification, prefix: str, local_root: Path | None, warnings: list[str]) -> None:
+    """Every hashed URI repeats the prefix's last segment (`--prefix /assets/` over paths
+    that already start `assets/`, served from the build directory): the pages ask for
+    /assets/x.js, which this config serves from the build directory's x.js, a 404. Refused
+    when the tree shows the directory the prefix was meant for; a warning without the tree."""
     last = prefix.rstrip("/").rsplit("/", 1)[-1]
-    uris = classification.hashed_uris
-    if last and uris and all(rest.startswith(last + "/") for rest in uris.rest):
-        warnings.append(
-            f"every hashed URI starts {prefix}{last}/: the manifest's paths already hold {last}/; "
-            f"if that is not the URL, use --prefix {prefix[: -len(last) - 1] or '/'} with --root at the build directory"
+    rest = classification.hashed_uris.rest
+    # Sorted names: when the first and the last start with it, every name between does.
+    if not last or not rest or not (rest[0].startswith(last + "/") and rest[-1].startswith(last + "/")):
+        return
+    if local_root is not None and (local_root / last).is_dir():
+        raise ManifestError(
+            f"every hashed URI starts {prefix}{last}/, but the pages ask for {prefix}...: --prefix {prefix} serves "
+            f"{local_root}, whose {last}/ holds the files; use --root {local_root / last} (or --prefix "
+            f"{prefix[: -len(last) - 1] or '/'} with --root {local_root})",
+            file=str(local_root),
         )
+    warnings.append(
+        f"every hashed URI starts {prefix}{last}/: the manifest's paths already hold {last}/; "
+        f"if that is not the URL, use --prefix {prefix[: -len(last) - 1] or '/'} with --root at the build directory"
+    )
 
 
 _HEADER_NAME = re.compile(r"[A-Za-z0-9-]{1,64}")
