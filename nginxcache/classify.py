@@ -10,7 +10,8 @@ from __future__ import annotations
 import dataclasses
 import re
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
+from contextlib import suppress
 from itertools import chain, compress, islice
 from operator import eq, ne
 from pathlib import Path
@@ -19,7 +20,7 @@ from typing import NamedTuple
 from nginxcache.buildtree import precompressed, served_files
 from nginxcache.errors import UnsafeEntryError
 from nginxcache.mapformat import ENTRY_TAIL, entry_head, plain_entry_lines
-from nginxcache.model import Classification, Entries, EntryLines, Entry, ManifestReading, UriList
+from nginxcache.model import Classification, Entries, Entry, EntryLines, ManifestReading, UriList
 from nginxcache.quoting import asset_path_problem
 
 NOT_LISTED = "not listed as a hashed output by any manifest: revalidated"
@@ -43,7 +44,7 @@ def to_uri(path: str, prefix: str, *, file: str, key_path: str) -> str:
 _MAYBE_SPECIAL = re.compile(r"\.(?:html?|webmanifest)$", re.IGNORECASE)
 
 
-def always_revalidated(uri: str, service_workers: Sequence[str]) -> str | None:
+def always_revalidated(uri: str, service_workers: Collection[str]) -> str | None:
     """Why a file must revalidate whatever its name says, or None."""
     name = uri[uri.rfind("/") + 1 :]
     if name not in service_workers and name.lower() not in WEB_MANIFESTS and not _MAYBE_SPECIAL.search(name):
@@ -111,10 +112,8 @@ def _manifest_uris(reading: ManifestReading, prefix: str, local_root: Path | Non
         return set()
     uris = {prefix + reading.manifest_relpath} if reading.manifest_relpath else set()
     if local_root is not None:
-        try:
+        with suppress(ValueError):  # the manifest lies outside the served tree
             uris.add(prefix + Path(reading.file).resolve().relative_to(local_root.resolve()).as_posix())
-        except ValueError:
-            pass
     return uris
 
 
@@ -166,7 +165,7 @@ class _Locator:
             index = self._indexes[i]
             if index is None:
                 last = len(source.rest) - 1  # built backwards: the first entry naming a URI wins
-                index = self._indexes[i] = dict(zip(reversed(source.rest), range(last, -1, -1)))
+                index = self._indexes[i] = dict(zip(reversed(source.rest), range(last, -1, -1), strict=True))
             j = index.get(rest)
             if j is not None:
                 return source, j
@@ -345,7 +344,7 @@ def classify(
                 warnings.append(
                     f"{left_out} entries of {reading.file} lie outside --root {local_root}: not served by this config"
                 )
-    service_workers = frozenset(service_workers)
+    workers = frozenset(service_workers)
     unhashed: dict[str, tuple[str, str, str]] = {}
     versioned: dict[tuple[str, str], tuple[str, str, str]] = {}
     denied: set[str] = set()
@@ -385,7 +384,7 @@ def classify(
                     file=file,
                 )
             dropped.add(uri[len(prefix) :])  # an earlier build's verdict never overrides the current one
-    scan = _scan(rest, prefix, service_workers, all(r.plain_strings for r in (*readings, *kept)), _stored(sources))
+    scan = _scan(rest, prefix, workers, all(r.plain_strings for r in (*readings, *kept)), _stored(sources))
     special: dict[str, str] = {}  # name -> why it is not served as hashed
     for name in dict.fromkeys(scan.odd):
         problem = asset_path_problem(name)
@@ -393,9 +392,9 @@ def classify(
             file, where = locator.where(name)
             raise UnsafeEntryError(f"entry {name!r} {problem}; refused", file=file, key_path=where)
         uri = prefix + name
-        why = "a dotfile: not served (404)" if is_dotfile(uri) else always_revalidated(uri, service_workers)
-        if why and name not in dropped:
-            special[name] = why
+        not_hashed = "a dotfile: not served (404)" if is_dotfile(uri) else always_revalidated(uri, workers)
+        if not_hashed and name not in dropped:
+            special[name] = not_hashed
     if is_dotfile(prefix):
         special = dict.fromkeys(rest, "a dotfile: not served (404)")
     places = locator.where_each(special)
@@ -478,7 +477,7 @@ def _case_twins(
     if not colliding:
         return frozenset()
     groups: dict[str, set[str]] = {low: set() for low in colliding}
-    for rest, low in compress(zip(changed, lows), map(groups.__contains__, lows)):
+    for rest, low in compress(zip(changed, lows, strict=True), map(groups.__contains__, lows)):
         groups[low].add(prefix + rest)
     twins: set[str] = set()
     for low, group in groups.items():

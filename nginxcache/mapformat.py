@@ -67,7 +67,7 @@ class EntryChunk(NamedTuple):
     nginx_quote (case-sensitive regex keys, names with a quote or backslash)."""
 
     text: str
-    count: int
+    line_count: int
     keys: list[str] | None
 
 

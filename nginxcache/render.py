@@ -18,7 +18,6 @@ from pathlib import Path
 import jinja2
 
 from nginxcache.errors import UsageError
-from nginxcache.maphash import sizes_for
 from nginxcache.mapformat import (
     ENTRY_TAIL,
     EntryChunk,
@@ -29,6 +28,7 @@ from nginxcache.mapformat import (
     quoted_chunk,
     versioned_key,
 )
+from nginxcache.maphash import sizes_for
 from nginxcache.model import Classification, EntryLines, Strategy
 from nginxcache.policy import FONT_PATTERN, RenderOptions
 from nginxcache.quoting import nginx_quote

@@ -15,10 +15,10 @@ from typing import Any
 import crossplane
 
 from nginxcache.errors import ValidationError
-from nginxcache.model import Classification, Strategy
-from nginxcache.quoting import nginx_unescape
 from nginxcache.mapformat import ENTRY_KEYS, ENTRY_TAIL, NOT_AN_ENTRY, EntryChunk, entry_head, map_key, prefix_key
+from nginxcache.model import Classification, Strategy
 from nginxcache.policy import FONT_PATTERN, RenderOptions
+from nginxcache.quoting import nginx_unescape
 from nginxcache.render import Rendered, exact_locations, map_hash_sizes, versioned_keys
 
 
@@ -183,7 +183,7 @@ def _compare(found: list[tuple[int, Directive]], intended: list[Directive], labe
 def _compare_block(got: tuple[Directive, ...], want: tuple[Directive, ...], label: str, line: int) -> None:
     if got == want:
         return
-    for g, w in zip(got, want):
+    for g, w in zip(got, want, strict=False):  # a length difference is reported below
         if g != w:
             if (g.name, g.args) == (w.name, w.args) and g.block is not None and w.block is not None:
                 _compare_block(g.block, w.block, label, g.line)
@@ -272,7 +272,7 @@ def _check_chunks(chunks: tuple[EntryChunk, ...], classification: Classification
     separator = tail + head
     line = first_line
     for chunk in chunks:
-        text, n = chunk.text, chunk.count
+        text, n = chunk.text, chunk.line_count
         if chunk.keys is not None:
             _check_entries(text, chunk.keys, label, line)
         elif not (
@@ -309,7 +309,7 @@ def _check_entries(entries: str, keys: list[str] | None, label: str, first_line:
     found = ENTRY_KEYS.findall(entries)
     found = [nginx_unescape(key) if "\\" in key else key for key in found]
     if found != keys:
-        index = next((i for i, (a, b) in enumerate(zip(found, keys)) if a != b), min(len(found), len(keys)))
+        index = next((i for i, (a, b) in enumerate(zip(found, keys, strict=False)) if a != b), min(len(found), len(keys)))
         want = repr(keys[index]) if index < len(keys) else "no more entries"
         got = repr(found[index]) if index < len(found) else "no more entries"
         raise ValidationError(f"map entry {index + 1}: expected {want}, found {got}", file=label, line=first_line + index)

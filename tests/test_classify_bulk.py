@@ -84,7 +84,7 @@ def test_bulk_checks_agree_with_the_per_name_rules(tmp_path_factory, paths: list
     # the map entries, however written (classify's lines spliced, or a join per chunk), are
     # exactly the per-URI rendering: each hashed URI, in order, a regex key for each twin
     chunks = list(map_entry_chunks(result))
-    assert sum(chunk.count for chunk in chunks) == len(hashed)
+    assert sum(chunk.line_count for chunk in chunks) == len(hashed)
     assert "".join(c.text for c in chunks) == "".join(f"    {nginx_quote(map_key(u, u in twins))} 1;\n" for u in hashed)
 
 

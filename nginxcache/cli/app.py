@@ -18,7 +18,7 @@ class _Argument(TyperArgument):
     """An argument whose --help line is its name and help: Typer would add the Python type
     (`MANIFEST <list[Path]>`), which tells a user nothing the metavar does not."""
 
-    def display_type_rich(self, ctx: typer.Context) -> str | None:
+    def display_type_rich(self, ctx: Any) -> str | None:  # Any: Click's Context, which Typer vendors
         return None
 
 

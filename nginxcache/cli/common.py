@@ -7,7 +7,7 @@ import gc
 import os
 import sys
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from typing import NoReturn
 
 import typer
@@ -64,10 +64,8 @@ def finish(code: int) -> NoReturn:
     10^6 entries (mypy ends the same way)."""
     if _Process.ends_at_finish:
         for stream in (sys.stdout, sys.stderr):
-            try:
+            with suppress(OSError, ValueError):  # a closed or broken pipe: nothing left to say
                 stream.flush()
-            except (OSError, ValueError):
-                pass
         os._exit(code)
     raise typer.Exit(code)
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -24,7 +24,7 @@ def explain(
         typer.Argument(metavar="PATH_OR_URL", help="A URL, a URL path (/static/x.css) or a path below --prefix.", show_default=False),
     ],
     manifest: ManifestOpt,
-    old_format: Annotated[Optional[ManifestFormat], typer.Option("--format", hidden=True)] = None,
+    old_format: Annotated[ManifestFormat | None, typer.Option("--format", hidden=True)] = None,
     *,
     policy: PolicyOptions,
 ) -> None:

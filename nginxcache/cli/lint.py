@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -31,12 +31,14 @@ def lint_command(
         ),
     ],
     manifest: Annotated[
-        Optional[list[Path]],
-        typer.Option(metavar="MANIFEST", help="Build manifest of the files served (repeatable): check every file's caching.", show_default=False),
+        list[Path] | None,
+        typer.Option(
+            metavar="MANIFEST", help="Build manifest of the files served (repeatable): check every file's caching.", show_default=False
+        ),
     ] = None,
     manifest_format: ManifestFormatOpt = None,
     root: Annotated[
-        Optional[Path],
+        Path | None,
         typer.Option(
             metavar="DIR",
             help="Local copy of the served directory: check the real files (hashed only when the name is verified "
@@ -49,14 +51,14 @@ def lint_command(
         bool, typer.Option("--nginx-test", help="Also run the real `nginx -t` (private prefix) and report its errors and [warn] lines.")
     ] = False,
     nginx: Annotated[
-        Optional[str], typer.Option(metavar="PATH", help="nginx binary for --nginx-test [default: nginx on PATH].", show_default=False)
+        str | None, typer.Option(metavar="PATH", help="nginx binary for --nginx-test [default: nginx on PATH].", show_default=False)
     ] = None,
     select: Annotated[
-        Optional[str],
+        str | None,
         typer.Option(metavar="CODES", help="Only these codes or code prefixes, comma-separated (NC101,NC11).", show_default=False),
     ] = None,
     ignore: Annotated[
-        Optional[str], typer.Option(metavar="CODES", help="Skip these codes or code prefixes, comma-separated.", show_default=False)
+        str | None, typer.Option(metavar="CODES", help="Skip these codes or code prefixes, comma-separated.", show_default=False)
     ] = None,
     output_format: Annotated[
         ReportFormat,

@@ -14,7 +14,7 @@ import inspect
 from collections.abc import Callable
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
-from typing import Annotated, Any, Optional, TypeVar
+from typing import Annotated, Any, TypeVar
 
 import typer
 from typer.models import ArgumentInfo
@@ -27,7 +27,7 @@ from nginxcache.pipeline import ONE_YEAR, Outputs, Request
 _FORMATS = ", ".join(f.value for f in ManifestFormat if f is not ManifestFormat.SCAN)
 
 RootOpt = Annotated[
-    Optional[str],
+    str | None,
     typer.Option(
         metavar="DIR",
         help="Directory nginx serves the files from [default: the manifest's build directory]. "
@@ -36,7 +36,7 @@ RootOpt = Annotated[
     ),
 ]
 PrefixOpt = Annotated[
-    Optional[str],
+    str | None,
     typer.Option(
         metavar="PATH",
         help="URL path the files are served at [default: the build tool's own: Django /static/; "
@@ -45,7 +45,7 @@ PrefixOpt = Annotated[
     ),
 ]
 ManifestFormatOpt = Annotated[
-    Optional[ManifestFormat],
+    ManifestFormat | None,
     typer.Option(
         "--manifest-format", metavar="FORMAT", help=f"Manifest format [default: detected]: {_FORMATS}.", show_default=False
     ),
@@ -55,7 +55,7 @@ ManifestOpt = Annotated[
     typer.Option("--manifest", metavar="MANIFEST", help="Build manifest (repeatable), as given to render.", show_default=False),
 ]
 ManifestArg = Annotated[
-    Optional[list[Path]],
+    list[Path] | None,
     typer.Argument(
         metavar="MANIFEST",
         help="Build manifest(s): staticfiles.json, Vite or webpack manifest.json, stats.json, ... (detected).",
@@ -131,7 +131,7 @@ _DECLARED: dict[str, tuple[Any, Any]] = {
     "manifest_format": (ManifestFormatOpt, None),
     "keep_manifest": (
         Annotated[
-            Optional[list[Path]],
+            list[Path] | None,
             typer.Option(
                 metavar="MANIFEST",
                 help="Manifest of an earlier build whose hashed files stay immutable while on disk (repeatable).",
@@ -142,7 +142,7 @@ _DECLARED: dict[str, tuple[Any, Any]] = {
     ),
     "scan": (
         Annotated[
-            Optional[list[Path]],
+            list[Path] | None,
             typer.Option(
                 "--scan",
                 metavar="DIR",
@@ -155,7 +155,7 @@ _DECLARED: dict[str, tuple[Any, Any]] = {
     ),
     "trust_pattern": (
         Annotated[
-            Optional[str],
+            str | None,
             typer.Option(
                 metavar="REGEX",
                 help="For --scan: look-alike hashed names whose whole path matches count as hashed, unverified.",
@@ -166,7 +166,7 @@ _DECLARED: dict[str, tuple[Any, Any]] = {
     ),
     "immutable_prefix": (
         Annotated[
-            Optional[list[str]],
+            list[str] | None,
             typer.Option(
                 metavar="PATH",
                 help="A URL path below --prefix whose every file is content-addressed, e.g. /_next/static/ "
@@ -178,7 +178,7 @@ _DECLARED: dict[str, tuple[Any, Any]] = {
     ),
     "service_worker": (
         Annotated[
-            Optional[list[str]],
+            list[str] | None,
             typer.Option(
                 metavar="NAME",
                 help="Another service worker file name, always revalidated (repeatable; sw.js, "
@@ -204,7 +204,7 @@ _DECLARED: dict[str, tuple[Any, Any]] = {
     ),
     "pattern": (
         Annotated[
-            Optional[str],
+            str | None,
             typer.Option(metavar="REGEX", help="The regex strategy's pattern, matched against the URI.", show_default=False),
         ],
         None,
@@ -224,7 +224,7 @@ _DECLARED: dict[str, tuple[Any, Any]] = {
     ),
     "name": (
         Annotated[
-            Optional[str],
+            str | None,
             typer.Option(
                 metavar="NAME",
                 help="Name in this output's nginx variables; unique per site [default: from --root].",
@@ -235,7 +235,7 @@ _DECLARED: dict[str, tuple[Any, Any]] = {
     ),
     "gzip_static": (
         Annotated[
-            Optional[bool],
+            bool | None,
             typer.Option(
                 "--gzip-static/--no-gzip-static",
                 help="Serve .gz siblings, with Vary [default: when the tree has them].",
@@ -254,7 +254,7 @@ _DECLARED: dict[str, tuple[Any, Any]] = {
     ),
     "cors_fonts": (
         Annotated[
-            Optional[str],
+            str | None,
             typer.Option(
                 metavar="ORIGIN", help="Access-Control-Allow-Origin for font files: an origin or '*'.", show_default=False
             ),
@@ -263,7 +263,7 @@ _DECLARED: dict[str, tuple[Any, Any]] = {
     ),
     "add_header": (
         Annotated[
-            Optional[list[str]],
+            list[str] | None,
             typer.Option(
                 metavar="'NAME: VALUE'",
                 help="A header every file gets, e.g. 'X-Content-Type-Options: nosniff': security headers the "
@@ -275,7 +275,7 @@ _DECLARED: dict[str, tuple[Any, Any]] = {
     ),
     "headers_include": (
         Annotated[
-            Optional[str],
+            str | None,
             typer.Option(
                 metavar="FILE",
                 help="A file of your add_header lines, included wherever this output sets add_header.",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 import time
-from enum import Enum
+from enum import StrEnum
 from typing import Annotated, TextIO
 
 import typer
@@ -17,7 +17,7 @@ from nginxcache.errors import ExitCode
 from nginxcache.probe import MAX_CONCURRENCY, build_checks, format_json, format_text, parse_base_url, run
 
 
-class OutputFormat(str, Enum):
+class OutputFormat(StrEnum):
     TEXT = "text"
     JSON = "json"
 
@@ -61,7 +61,9 @@ def probe(
     ] = 8,
     timeout: Annotated[
         float,
-        typer.Option(metavar="SECONDS", min=0.1, max=300.0, help="Seconds to wait for a connection or an answer, per request (0.1 to 300)."),
+        typer.Option(
+            metavar="SECONDS", min=0.1, max=300.0, help="Seconds to wait for a connection or an answer, per request (0.1 to 300)."
+        ),
     ] = 10.0,
     output_format: Annotated[
         OutputFormat,

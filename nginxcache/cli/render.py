@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -28,22 +28,28 @@ _BANNERS = {
 def render(
     manifests: ManifestArg = None,
     http_out: Annotated[
-        Optional[Path],
-        typer.Option(metavar="FILE", help="Write the http-level part (maps) here, e.g. /etc/nginx/conf.d/app-assets.conf.", show_default=False),
+        Path | None,
+        typer.Option(
+            metavar="FILE", help="Write the http-level part (maps) here, e.g. /etc/nginx/conf.d/app-assets.conf.", show_default=False
+        ),
     ] = None,
     server_out: Annotated[
-        Optional[Path],
-        typer.Option(metavar="FILE", help="Write the server-level part (locations) here, e.g. /etc/nginx/snippets/app-assets.conf.", show_default=False),
+        Path | None,
+        typer.Option(
+            metavar="FILE",
+            help="Write the server-level part (locations) here, e.g. /etc/nginx/snippets/app-assets.conf.",
+            show_default=False,
+        ),
     ] = None,
     site_out: Annotated[
-        Optional[Path],
+        Path | None,
         typer.Option(metavar="FILE", help="Write a complete sites-available file (maps plus a whole server { }) here.", show_default=False),
     ] = None,
     server_name: Annotated[
-        Optional[list[str]], typer.Option(metavar="NAME", help="server_name for --site-out (repeatable).", show_default=False)
+        list[str] | None, typer.Option(metavar="NAME", help="server_name for --site-out (repeatable).", show_default=False)
     ] = None,
     listen: Annotated[
-        Optional[list[str]],
+        list[str] | None,
         typer.Option(metavar="ADDRESS", help="listen for --site-out, e.g. '443 ssl' (repeatable) [default: 80].", show_default=False),
     ] = None,
     map_hash_sizes: Annotated[
@@ -56,9 +62,9 @@ def render(
         bool, typer.Option("--nginx-test", help="Also run the real `nginx -t` on a private config including the output.")
     ] = False,
     nginx: Annotated[
-        Optional[str], typer.Option(metavar="PATH", help="nginx binary for --nginx-test [default: nginx on PATH].", show_default=False)
+        str | None, typer.Option(metavar="PATH", help="nginx binary for --nginx-test [default: nginx on PATH].", show_default=False)
     ] = None,
-    old_format: Annotated[Optional[ManifestFormat], typer.Option("--format", hidden=True)] = None,
+    old_format: Annotated[ManifestFormat | None, typer.Option("--format", hidden=True)] = None,
     *,
     policy: PolicyOptions,
 ) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -20,7 +20,7 @@ from nginxcache.scan import scan as scan_directory
 def scan_command(
     directory: Annotated[Path, typer.Argument(metavar="DIR", help="A build directory without a manifest.", show_default=False)],
     trust_pattern: Annotated[
-        Optional[str],
+        str | None,
         typer.Option(
             metavar="REGEX",
             help="Look-alike hashed names whose whole path matches this regex count as hashed, unverified.",
