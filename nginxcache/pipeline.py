@@ -7,6 +7,7 @@ module) all go through here, so every one of them computes the same policy.
     request = pipeline.Request(manifests=(Path("dist/.vite/manifest.json"),), root="dist")
     planned = pipeline.plan(request)            # read, classify, check the options
     rendering = pipeline.render(planned)        # render and re-parse: never unchecked
+    pipeline.check_with_nginx(rendering)        # optional: the real `nginx -t`
     changes = pipeline.changes(rendering)       # what writing would change (--check, --diff)
     pipeline.write(changes)                     # atomic: all files or none
 
@@ -174,7 +175,12 @@ def plan(request: Request) -> Plan:
     regex = _check_regex_strategy(request, classification, warnings) if strategy is Strategy.REGEX else None
     if request.cors_fonts is not None and strategy is not Strategy.MAP:
         raise UsageError("--cors-fonts needs the map strategy")
-    served_root = normalise_root(request.root if request.root is not None else str(readings[0].build_root.resolve()))
+    # A --root on this machine is served from where it is, absolute (nginx reads a relative
+    # alias against its own prefix); one elsewhere is taken as given.
+    if local_root is not None:
+        served_root = normalise_root(str(local_root.resolve()))
+    else:
+        served_root = normalise_root(request.root if request.root is not None else str(readings[0].build_root.resolve()))
     options = RenderOptions(
         prefix=prefix,
         root=served_root,
@@ -231,13 +237,10 @@ def render(planned: Plan) -> Rendering:
     return Rendering(planned, pieces, {role: labels[role] for role in pieces})
 
 
-def test_with_nginx(rendering: Rendering, nginx: str | None = None) -> None:
+def check_with_nginx(rendering: Rendering, nginx: str | None = None) -> None:
     """The real `nginx -t` on a private config including the parts; any error or [warn]
     raises NginxTestError."""
     nginx_test(dict(rendering.parts), rendering.labels, nginx)
-
-
-test_with_nginx.__test__ = False  # type: ignore[attr-defined]  # not a pytest test, whatever its name
 
 
 def changes(rendering: Rendering) -> list[Change]:

@@ -167,3 +167,11 @@ def test_request_is_frozen_and_typed() -> None:
     with pytest.raises(AttributeError):
         request.prefix = "/x/"  # type: ignore[misc]
     assert json.dumps(str(request.manifest_format)) == '"vite"'
+
+
+def test_a_relative_root_on_this_machine_is_served_by_its_absolute_path(tmp_path: Path, monkeypatch) -> None:
+    dist = vite_copy(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    planned = pipeline.plan(pipeline.Request(manifests=(Path("dist/.vite/manifest.json"),), root="dist"))
+    assert planned.options.root == f"{dist}/"
+    assert set(planned.classification.hashed_uris) == VITE_HASHED

@@ -86,7 +86,7 @@ def render(
         report(planned)
         rendering = pipeline.render(planned)
         if run_nginx_test:
-            pipeline.test_with_nginx(rendering, nginx)
+            pipeline.check_with_nginx(rendering, nginx)
         if not outputs.given():
             _print_parts(rendering)
             report_notes(planned)
