@@ -73,7 +73,7 @@ def ngx_hash_keys_lc(keys: Sequence[bytes]) -> list[int]:
             lanes = (lanes * 31 + int.from_bytes(column, "little")) & mask
         low_bytes = bytearray(lanes.to_bytes(_LANE * count, "little"))
         del low_bytes[8::_LANE]  # each lane's ninth byte, zero after the mask
-        for index, value in zip(indexes, struct.unpack(f"<{count}Q", low_bytes)):
+        for index, value in zip(indexes, struct.unpack(f"<{count}Q", low_bytes), strict=True):
             hashes[index] = value
     return hashes
 
@@ -91,7 +91,7 @@ def build_size(keys: Iterable[bytes], max_size: int, bucket_size: int) -> int | 
         start = max_size - 1000
     for size in range(start, max_size + 1):
         fill = [0] * size
-        for key_hash, elt in zip(hashes, sizes):
+        for key_hash, elt in zip(hashes, sizes, strict=True):
             slot = key_hash % size
             fill[slot] += elt
             if fill[slot] > usable:

@@ -7,18 +7,17 @@ the old file's mode and owner) and renamed into place only when every one was st
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import os
 import stat
 import tempfile
 from collections.abc import Iterable, Iterator
-import dataclasses
 from dataclasses import dataclass
-from typing import BinaryIO
 from pathlib import Path
+from typing import BinaryIO
 
 from nginxcache.errors import WriteError
-
 
 _ENCODING = ("utf-8", "surrogateescape")
 _SLICE = 1 << 20  # characters encoded at a time when comparing

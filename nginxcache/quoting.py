@@ -2,7 +2,7 @@
 
 nginx's tokenizer (ngx_conf_read_token) unescapes \\" \\' \\\\ \\t \\r \\n inside and outside
 quotes and keeps any other backslash; `$` starts a variable in values but is literal in
-exact locations and map keys. See ../shared/NGINX.md "Quoting and paths".
+exact locations and map keys.
 """
 
 from __future__ import annotations

@@ -53,7 +53,7 @@ def assert_names(exc: NginxcacheError, file: Path, key_path: str | None = None) 
 @pytest.mark.parametrize(
     ("output", "source", "token"),
     [
-        ("dist/main-EBMNEBGK.js", "", "EBMNEBGK"),  # FORMATS.md's example: letters only
+        ("dist/main-EBMNEBGK.js", "", "EBMNEBGK"),  # a base32 hash of letters only
         ("chunk-LA4EGI7Y.js", "", "LA4EGI7Y"),
         ("media/logo-BW5CLBFG.svg", "src/logo.svg", "BW5CLBFG"),
         ("app.U3BHGLBB.css", "", "U3BHGLBB"),  # [name].[hash]

@@ -46,7 +46,7 @@ def django_keys(count: int, seed: int, *, long: bool = False) -> list[bytes]:
 def test_helpers() -> None:
     assert [next_power_of_two(n) for n in (1, 2, 3, 1000, 1024, 1025)] == [1, 2, 4, 1024, 1024, 2048]
     assert element_size(0) == 16 and element_size(6) == 16 and element_size(7) == 24
-    assert longest_key_for(64) == 46  # NGINX.md: bucket 64 fails for any key longer than 46 bytes
+    assert longest_key_for(64) == 46  # ngx_hash_init: bucket 64 fails for any key longer than 46 bytes
     assert ngx_hash_key_lc(b"AbC") == ngx_hash_key_lc(b"abc") == (97 * 31 + 98) * 31 + 99
 
 

@@ -77,7 +77,9 @@ def tokens(text: str, min_run: int | None = None) -> Iterator[Token | Run]:
 
 
 def _crossplane(text: str) -> Iterator[Token]:
-    return _balance_braces(_lex_file_object([text]))
+    # crossplane is untyped: its generator yields (word, line, quoted) tuples.
+    lexed: Iterator[Token] = _balance_braces(_lex_file_object([text]))
+    return lexed
 
 
 def _cuts(text: str, min_run: int) -> list[_Cut]:
@@ -125,7 +127,7 @@ def _spliced(text: str, cuts: list[_Cut]) -> list[Token | Run] | None:
     markers = [f"#nginxcache-run-{nonce}-{index}" for index in range(len(cuts))]
     pieces: list[str] = []
     position = 0
-    for marker, cut in zip(markers, cuts):
+    for marker, cut in zip(markers, cuts, strict=True):
         pieces += [text[position : cut.start], marker, "\n"]
         position = cut.end
     pieces.append(text[position:])

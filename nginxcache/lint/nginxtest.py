@@ -102,7 +102,8 @@ def _wrapper(prefix: Path, roots: list[Node]) -> str:
         if root.name == "http":
             body += f"    include {path};\n"
         elif root.name == "server":
-            body += f"    server {{\n        listen 127.0.0.1:8;\n        server_name nginxcache-lint-{number};\n        include {path};\n    }}\n"
+            body += (f"    server {{\n        listen 127.0.0.1:8;\n        server_name nginxcache-lint-{number};\n"
+                     f"        include {path};\n    }}\n")
         else:
             body += (f"    server {{\n        listen 127.0.0.1:8;\n        server_name nginxcache-lint-{number};\n"
                      f"        location /nginxcache-lint-{number}/ {{\n            include {path};\n        }}\n    }}\n")

@@ -7,11 +7,8 @@ from collections.abc import Sequence
 from enum import StrEnum
 from pathlib import Path
 
-from nginxcache import __version__
+from nginxcache import DOCS_URL, __version__
 from nginxcache.lint.findings import Finding, Severity
-
-# The published documentation (docs/, built with mkdocs); each rule has a page there.
-DOCS_URL = "https://nginxcache.readthedocs.io/en/latest/"
 
 
 def rule_doc_url(code: str) -> str:
@@ -88,7 +85,12 @@ def format_sarif(findings: Sequence[Finding], rules: dict[str, tuple[Severity, s
             "level": "error" if f.severity is Severity.ERROR else "warning",
             "message": {"text": f.message},
             "locations": [
-                {"physicalLocation": {"artifactLocation": _artifact(f.file), "region": {"startLine": max(1, f.line), "startColumn": max(1, f.col)}}}
+                {
+                    "physicalLocation": {
+                        "artifactLocation": _artifact(f.file),
+                        "region": {"startLine": max(1, f.line), "startColumn": max(1, f.col)},
+                    }
+                }
             ],
         }
         if f.code in index:

@@ -293,9 +293,8 @@ def parse_time(text: str) -> int | None:
 
 def parse_expires(value: str, *, modified: bool = False) -> Expires | str:
     """An `expires` time as nginx reads it, or nginx's complaint about it."""
-    if not modified:
-        if value in ("epoch", "max", "off"):
-            return Expires(value)
+    if not modified and value in ("epoch", "max", "off"):
+        return Expires(value)
     kind = "modified" if modified else "access"
     minus = False
     if value.startswith("@"):
@@ -427,12 +426,6 @@ def read_maps(tree: ConfigTree) -> dict[str, list[MapDef]]:
 
 def variables_in(expression: str) -> list[str]:
     return [braced or plain for braced, plain in _VARIABLE.findall(expression)]
-
-
-def single_variable(expression: str) -> str | None:
-    """'x' when the expression is exactly `$x` or `${x}`."""
-    found = _VARIABLE.fullmatch(expression)
-    return (found.group(1) or found.group(2)) if found else None
 
 
 class Evaluator:

@@ -1,7 +1,7 @@
 """Django ManifestStaticFilesStorage: STATIC_ROOT/staticfiles.json, versions 1.0 and 1.1.
 
 `paths` maps each original (unhashed, still served) to its hashed copy: only the values are
-content-hashed. See ../shared/FORMATS.md.
+content-hashed.
 
 A big site's manifest holds a million entries, so they stay in columns (`Entries`) and the
 values are checked as asset paths in bulk, with every other URI, by classify. The originals

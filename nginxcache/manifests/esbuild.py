@@ -85,7 +85,8 @@ def read(data: Any, file: Path) -> ManifestReading:
         elif all(base32_hash(output, source) for source in output_sources or [""]):
             hashed.append(entry)
         else:
-            unhashed.append((entry, "listed by esbuild's metafile, but its name carries no [hash] (entry points are [dir]/[name] by default)"))
+            why = "listed by esbuild's metafile, but its name carries no [hash] (entry points are [dir]/[name] by default)"
+            unhashed.append((entry, why))
     root = build_root(file, outdir)
     try:
         manifest_relpath: str | None = file.relative_to(root).as_posix()

@@ -95,9 +95,9 @@ def manifest_served(ctx: LintContext) -> Iterator[Hit]:
             continue
         modifier, pattern = location_spec(node)
         text = pattern.lower().replace("\\", "")
-        if modifier != "@" and any(word in text for word in MANIFEST_WORDS) and serving_problem(node) is None:
-            if not _denies_inside(node) and node not in reported:
-                reported[node] = ["named by its own pattern"]
+        named = modifier != "@" and any(word in text for word in MANIFEST_WORDS)
+        if named and serving_problem(node) is None and not _denies_inside(node) and node not in reported:
+            reported[node] = ["named by its own pattern"]
     for target, uris in reported.items():
         where = target.show() if not target.is_root else f"the {target.name}-level file"
         yield Hit(

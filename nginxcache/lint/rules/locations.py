@@ -91,7 +91,8 @@ def _capture_groups(pattern: str) -> list[tuple[int, str]]:
         elif char == "[":
             in_class = True
         elif char == "(":
-            capturing = not pattern.startswith("(?", i) or pattern.startswith(("(?<", "(?P<", "(?'"), i) and not pattern.startswith(("(?<=", "(?<!"), i)
+            named = pattern.startswith(("(?<", "(?P<", "(?'"), i) and not pattern.startswith(("(?<=", "(?<!"), i)
+            capturing = not pattern.startswith("(?", i) or named
             if capturing:
                 groups.append((i, ""))
             stack.append((len(groups) - 1 if capturing else -1, capturing))
@@ -106,7 +107,6 @@ def _capture_groups(pattern: str) -> list[tuple[int, str]]:
     return groups
 
 
-CACHE_DIRECTIVES = ("expires", "add_header", "etag", "gzip_static", "brotli_static", "open_file_cache")
 # A prefix location that does something to its files (so losing them to a regex matters).
 _DOES_SOMETHING = ("alias", "root", "expires", "add_header", "return", "try_files", "deny", "internal",
                    "gzip_static", "autoindex", *PASS_DIRECTIVES)

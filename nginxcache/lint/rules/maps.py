@@ -9,9 +9,8 @@ from nginxcache.lint.context import LintContext
 from nginxcache.lint.findings import Severity
 from nginxcache.lint.rules.registry import Hit, rule
 from nginxcache.lint.tree import Node
-from nginxcache.maphash import build_size, fits_bucket, next_power_of_two, sizes_for
+from nginxcache.maphash import NGINX_DEFAULT_MAX_SIZE, build_size, fits_bucket, next_power_of_two, sizes_for
 
-DEFAULT_MAX_SIZE = 2048
 DEFAULT_BUCKET_SIZE = 64  # ngx_cacheline_size on x86-64
 CACHE_LINE = 64
 SIZE_DIRECTIVES = ("map_hash_max_size", "map_hash_bucket_size")
@@ -23,7 +22,7 @@ def _http_blocks(ctx: LintContext) -> list[Node]:
 
 def _sizes(http: Node) -> Iterator[tuple[Node, int, int, list[Hit]]]:
     """Each map of the http block with the sizes nginx builds it with, and misplaced sizes."""
-    sizes = {"map_hash_max_size": DEFAULT_MAX_SIZE, "map_hash_bucket_size": DEFAULT_BUCKET_SIZE}
+    sizes = {"map_hash_max_size": NGINX_DEFAULT_MAX_SIZE, "map_hash_bucket_size": DEFAULT_BUCKET_SIZE}
     set_at: dict[str, Node] = {}
     first_map: Node | None = None
     for node in http.children():
@@ -62,7 +61,7 @@ def _advice(keys: list[bytes]) -> str:
 @rule("NC114", Severity.ERROR, "map hash sizes nginx cannot build the map with (nginx -t fails)")
 def map_hash_fails(ctx: LintContext) -> Iterator[Hit]:
     for http in _http_blocks(ctx):
-        for node, max_size, bucket, problems in _sizes(http):
+        for node, _max_size, bucket, problems in _sizes(http):
             yield from problems
             if problems or node.name != "map":
                 continue
