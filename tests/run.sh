@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# The whole test suite, from a fresh machine: installs Debian's nginx when missing, a venv
-# with nginxcache and its test dependencies, then runs pytest. Extra arguments go to pytest.
+# The test suite, from a fresh machine: installs Debian's nginx when missing, a venv with
+# nginxcache and its test dependencies, then runs pytest. Extra arguments go to pytest.
+# The tests marked slow (real npm builds, wheels, the benchmark harness) are left out unless
+# asked for (pyproject.toml's addopts): `-m slow` runs only them, `-m ''` runs everything.
 set -euo pipefail
 source "$(dirname "$0")/bootstrap.sh" "[test]"
 if ! command -v nginx >/dev/null && [ ! -x /usr/sbin/nginx ]; then

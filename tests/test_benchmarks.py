@@ -29,6 +29,7 @@ MEASURED = {"render/1000", "nginx_t/map/1000", "nginx_t/exact/1000", "nginx_t/re
 
 
 @pytest.mark.nginx
+@pytest.mark.slow  # with wrk installed, its serving rounds alone take seconds
 @pytest.mark.skipif(not (REPO / "benchmarks" / "run.py").exists(), reason="no benchmarks/ (an sdist without it)")
 def test_quick_benchmark_writes_every_row(tmp_path: Path) -> None:
     out = tmp_path / "results"

@@ -5,6 +5,7 @@ it and the `nginxcache` command works with only the declared dependencies.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -71,7 +72,14 @@ def test_wheel_ships_templates_inside_the_package(wheel: Path) -> None:
             shipped = archive.read(f"nginxcache/templates/{template}")
             assert shipped == (REPO / "templates" / template).read_bytes()
         entry_points = archive.read(next(n for n in names if n.endswith(".dist-info/entry_points.txt"))).decode()
+        metadata = archive.read(next(n for n in names if n.endswith(".dist-info/METADATA"))).decode()
     assert "nginxcache = nginxcache.cli:run" in entry_points
+    # PEP 561: type checkers use the package's own annotations
+    assert "nginxcache/py.typed" in names
+    assert any(".dist-info/" in n and n.endswith("/LICENSE") for n in names), sorted(names)
+    # the version is written once, in nginxcache/__init__.py
+    version = re.search(r'^__version__ = "(.+)"$', (REPO / "nginxcache" / "__init__.py").read_text(), re.M)
+    assert version and f"\nVersion: {version.group(1)}\n" in metadata
     assert not [n for n in names if n.startswith(("tests/", "sample_configs/", "templates/"))]
 
 
