@@ -77,20 +77,26 @@ def mount_prefix(reading: ManifestReading, prefix: str, local_root: Path | None)
     return prefix if below == "." else f"{prefix}{below}/"
 
 
+def root_inside_build(reading: ManifestReading, local_root: Path | None) -> str | None:
+    """Where --root lies inside the reading's build directory (`assets/` for `dist/assets`
+    of a Vite `dist/`), or None when it is not strictly inside it."""
+    if reading.paths_relative_to_root or local_root is None or isinstance(reading.hashed, Entries):
+        return None
+    try:
+        inside = local_root.resolve().relative_to(reading.build_root.resolve()).as_posix()
+    except ValueError:
+        return None
+    return None if inside == "." else inside + "/"
+
+
 def rebased(reading: ManifestReading, local_root: Path | None) -> tuple[ManifestReading, int]:
     """The reading as seen from a --root that lies inside its build directory (a Vite
     `dist/` served from `dist/assets/` at /assets/): paths below that directory lose the part
     the root already holds; the others are not served under this root and are left out.
     Returns the reading and how many entries were left out."""
-    if reading.paths_relative_to_root or local_root is None or isinstance(reading.hashed, Entries):
+    below = root_inside_build(reading, local_root)
+    if below is None or local_root is None:
         return reading, 0
-    try:
-        inside = local_root.resolve().relative_to(reading.build_root.resolve()).as_posix()
-    except ValueError:
-        return reading, 0
-    if inside == ".":
-        return reading, 0
-    below = inside + "/"
 
     def moved(entry: Entry) -> Entry | None:
         if entry.path.startswith("/"):

@@ -17,12 +17,13 @@ Nothing here prints: warnings and notes come back in the Plan; errors are raised
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from nginxcache.classify import SERVICE_WORKERS, classify, verify_regex
+from nginxcache.classify import SERVICE_WORKERS, classify, root_inside_build, verify_regex
 from nginxcache.errors import ManifestError, UnsafeEntryError, UsageError
 from nginxcache.manifests import load_manifest
 from nginxcache.manifests.webpack_stats import combine_stats
@@ -139,14 +140,23 @@ def plan(request: Request) -> Plan:
     trust = compile_regex(request.trust_pattern, "--trust-pattern") if request.trust_pattern else None
     readings += [scan_directory(directory, trust_pattern=trust).reading for directory in request.scan]
     kept = [load_manifest(path, request.manifest_format) for path in request.keep_manifests]
+    local_root = Path(request.root) if request.root is not None and Path(request.root).is_dir() else None
+    inside = {below for below in (root_inside_build(reading, local_root) for reading in readings) if below is not None}
     if request.prefix is not None:
         prefix = normalise_prefix(request.prefix)
+        for below in inside:
+            if not prefix.endswith("/" + below):
+                warnings.append(
+                    f"--root {request.root} is the build's {below} directory, whose files its pages ask for below "
+                    f".../{below}; --prefix {prefix} serves them elsewhere (did you mean --prefix {prefix}{below}?)"
+                )
     else:
         prefix, why = default_prefix(readings)
+        if len(inside) == 1:  # --root dist/assets of a build served at /: its URL is /assets/
+            below = inside.pop()
+            prefix, why = prefix + below, f"{why}, and --root is its {below} directory"
         notes.append(f"serving at --prefix {prefix} ({why}; give --prefix to change it)")
     immutable_prefixes = [_check_immutable_prefix(p, prefix) for p in request.immutable_prefixes]
-
-    local_root = Path(request.root) if request.root is not None and Path(request.root).is_dir() else None
     if request.root is not None and local_root is None:
         notes.append(
             f"--root {request.root} is not a directory on this machine: the tree checks were skipped "
@@ -218,8 +228,10 @@ def render(planned: Plan) -> Rendering:
             intended_site(classification, options, skeleton=True),
         )
     else:
+        # Absolute, so that the same render from another directory writes the same text.
         files = PartFiles(
-            http=str(outputs.http) if outputs.http else None, server=str(outputs.server) if outputs.server else None
+            http=os.path.abspath(outputs.http) if outputs.http else None,
+            server=os.path.abspath(outputs.server) if outputs.server else None,
         )
         if options.strategy is Strategy.MAP:
             parts["http"] = (
@@ -292,16 +304,25 @@ def _check_placement(
     missing = classification.missing_uris
     if len(missing) <= MISPLACED_SHARE * len(hashed):
         return
-    served_from = str(local_root) if local_root is not None else str(readings[0].build_root)
+    served_from = local_root if local_root is not None else readings[0].build_root
     example = missing[0]
-    expected = str(Path(served_from) / example[len(prefix) :])
-    name = example.rsplit("/", 1)[-1]
+    wanted = example[len(prefix) :]  # the file's path below --root, as the manifest has it
+    name = wanted.rsplit("/", 1)[-1]
     found = next((uri for uri in classification.tree_uris if uri.rsplit("/", 1)[-1] == name), None)
-    seen = f"; the tree has it at {found}" if found else f"; the tree has no file named {name!r}"
+    if found is None:
+        seen, fix = f"the tree has no file named {name!r}", "give --root the directory the build was written to"
+    else:
+        have = found[len(prefix) :]  # where the tree has it, below --root
+        seen = f"the tree has it as {served_from / have}"
+        if wanted.endswith("/" + have):  # the URL holds a directory more than the tree: it is the prefix's
+            fix = f"use --prefix {prefix}{wanted[: -len(have)]}"
+        elif have.endswith("/" + wanted):  # the tree holds a directory more: it is the root's
+            fix = f"use --root {served_from / have[: -len(wanted)]}"
+        else:
+            fix = "pair --prefix with the directory that URL path serves"
     raise ManifestError(
         f"{len(missing)} of {len(hashed)} hashed files the manifests name are not where --prefix {prefix} and "
-        f"--root {served_from} put them: {example} should be {expected}{seen}. Pair --prefix with the directory "
-        "that URL serves (e.g. --prefix / with --root at the build directory)",
+        f"--root {served_from} put them: {example} would be {served_from / wanted}, but {seen}; {fix}",
         file=readings[0].file,
     )
 

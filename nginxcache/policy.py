@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import posixpath
 import re
+from bisect import bisect_left
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -189,6 +190,7 @@ class Answer:
     why: str
     headers: tuple[tuple[str, str], ...]  # on 200/304; a 404 carries none of ours
     conditional: str  # what revalidation looks like
+    handled: bool = True  # False: outside --prefix, another location of the server answers
 
 
 def request_target(text: str, prefix: str) -> tuple[str, str]:
@@ -200,11 +202,14 @@ def request_target(text: str, prefix: str) -> tuple[str, str]:
     return uri, parts.query
 
 
-def answer(text: str, classification: Classification, options: RenderOptions) -> Answer:
+def answer(text: str, classification: Classification, options: RenderOptions, *, on_disk: bool = False) -> Answer:
+    """What nginx answers for one request. `on_disk`: a file the local tree (--root, when
+    read) lacks is a plain 404 (explain); probe leaves that to the live server to show."""
     uri, query = request_target(text, options.prefix)
     policy = options.policy
     if not uri.startswith(options.prefix):
-        return Answer(uri, query, False, False, f"outside --prefix {options.prefix}: not handled by this config", (), "")
+        why = f"outside --prefix {options.prefix}: not handled by this config (the server's other locations answer it)"
+        return Answer(uri, query, False, False, why, (), "", handled=False)
     denied = (
         "a dotfile: 404" if is_dotfile(uri)
         else "a build manifest: 404" if uri in classification.denied_uris
@@ -214,6 +219,9 @@ def answer(text: str, classification: Classification, options: RenderOptions) ->
     )
     if denied:
         return Answer(uri, query, False, False, denied, (), "")
+    tree = classification.tree_uris
+    if on_disk and tree is not None and not uri.endswith("/") and not _in_sorted(tree, uri):
+        return Answer(uri, query, False, False, "no such file in the tree that was read: a plain 404 without caching headers", (), "")
     hashed, why = evidence_for(classification, uri, query)
     if hashed and options.strategy is Strategy.REGEX and options.regex and not re.search(options.regex, uri):
         hashed, why = False, f"{why}; but --pattern does not match it, so it revalidates"
@@ -233,9 +241,17 @@ def answer(text: str, classification: Classification, options: RenderOptions) ->
     return Answer(uri, query, True, hashed, why, tuple(headers), conditional)
 
 
+def _in_sorted(items: list[str], item: str) -> bool:
+    at = bisect_left(items, item)
+    return at < len(items) and items[at] == item
+
+
 def format_answer(result: Answer) -> str:
     target = result.uri + (f"?{result.query}" if result.query else "")
     lines = [target]
+    if not result.handled:
+        lines.append(f"  not handled here: {result.why}")
+        return "\n".join(lines) + "\n"
     if not result.served:
         lines.append(f"  not served: {result.why}")
         return "\n".join(lines) + "\n"

@@ -143,11 +143,28 @@ def test_probe_with_renders_options_finds_no_false_violation(tmp_path: Path, ser
     assert "/assets/index-YpS4Hvbq.js.map" in uris and "/assets/vendor/lib.js" in uris
 
 
-def test_explain_takes_the_same_policy_options(capsys) -> None:
-    manifest = SAMPLES / "vite" / "dist" / ".vite" / "manifest.json"
-    code = main(["explain", "/assets/x.js.map", "/assets/vendor/lib.js", "--manifest", str(manifest), "--prefix", "/",
+def test_explain_takes_the_same_policy_options(capsys, tmp_path: Path) -> None:
+    tree = tmp_path / "dist"
+    shutil.copytree(SAMPLES / "vite" / "dist", tree)
+    (tree / "assets" / "vendor").mkdir()
+    (tree / "assets" / "vendor" / "lib.js").write_text("lib")
+    code = main(["explain", "/assets/x.js.map", "/assets/vendor/lib.js", "/assets/gone.js", "/users/42",
+                 "--manifest", str(tree / ".vite" / "manifest.json"), "--prefix", "/",
                  "--deny-source-maps", "--immutable-prefix", "/assets/vendor/"])
     out = capsys.readouterr().out
     assert code == 0
-    assert "a source map, denied by --deny-source-maps: 404" in out
-    assert "below --immutable-prefix /assets/vendor/" in out
+    assert "/assets/x.js.map\n  not served: a source map, denied by --deny-source-maps: 404\n" in out
+    assert "/assets/vendor/lib.js\n  class:    hashed (immutable)\n  evidence: below --immutable-prefix /assets/vendor/" in out
+    assert "/assets/gone.js\n  not served: no such file in the tree that was read: a plain 404" in out
+    assert "/users/42\n  not served: no such file" in out
+
+
+def test_explain_outside_the_prefix_says_another_location_answers(capsys) -> None:
+    manifest = SAMPLES / "vite" / "dist" / ".vite" / "manifest.json"
+    code = main(["explain", "/users/42", "--manifest", str(manifest), "--prefix", "/assets/", "--root", "/srv/remote/dist/assets"])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert out == (
+        "/users/42\n  not handled here: outside --prefix /assets/: not handled by this config "
+        "(the server's other locations answer it)\n"
+    )

@@ -124,8 +124,31 @@ def test_root_that_does_not_hold_the_files_is_refused_with_what_was_found(tmp_pa
     assert code == ExitCode.BAD_INPUT
     assert err.count("\n") == 1
     assert re.search(r"\b(\d+) of \1 hashed files the manifests name are not where --prefix /static/", err), err
-    assert f"should be {project}/" in err and "the tree has it at /static/static/" in err
-    assert "Pair --prefix with the directory that URL serves" in err
+    assert f"would be {project}/" in err and f"but the tree has it as {static}/" in err
+    assert err.rstrip().endswith(f"; use --root {static}"), err
+
+
+def test_prefix_missing_the_public_path_is_refused_with_the_public_path(tmp_path: Path, capsys) -> None:
+    """webpack's URLs are /static/x.js: --prefix / would look for dist/static/x.js."""
+    tree = tmp_path / "dist"
+    shutil.copytree(SAMPLES / "webpack" / "dist", tree)
+    code = main(["render", str(tree / "manifest.json"), "--prefix", "/", "--root", str(tree)])
+    err = capsys.readouterr().err
+    assert code == ExitCode.BAD_INPUT
+    assert err.rstrip().endswith("; use --prefix /static/"), err
+
+
+def test_root_inside_the_build_directory_gives_the_default_prefix_its_directory(tmp_path: Path) -> None:
+    dist = vite_copy(tmp_path)
+    planned = pipeline.plan(pipeline.Request(manifests=(dist / ".vite" / "manifest.json",), root=str(dist / "assets")))
+    assert planned.options.prefix == "/assets/"
+    assert set(planned.classification.hashed_uris) == VITE_HASHED
+
+
+def test_root_inside_the_build_directory_at_another_prefix_is_a_warning(tmp_path: Path) -> None:
+    dist = vite_copy(tmp_path)
+    planned = pipeline.plan(pipeline.Request(manifests=(dist / ".vite" / "manifest.json",), prefix="/", root=str(dist / "assets")))
+    assert any("did you mean --prefix /assets/?" in warning for warning in planned.warnings), planned.warnings
 
 
 def test_remote_root_says_the_tree_checks_were_skipped() -> None:

@@ -210,3 +210,8 @@ def test_readme_recipe_on_real_nginx(title: str, tmp_path: Path, django_static: 
         assert route.status == 200, f"{CLIENT_SIDE_ROUTE}: {route.status}"
         assert route.body == index, f"{CLIENT_SIDE_ROUTE}: not the app's index.html"
         assert route.all("Cache-Control") == ["no-cache"], route.headers
+        # The build manifest is nobody's business, also where the user's own locations serve.
+        assert server.request(url_for(build.manifest)).status == 404, f"{build.manifest} is served"
+        # A stale chunk must not come back as the app's HTML.
+        missing = server.request("/assets/nope-Ab12Cd34.js")
+        assert missing.status == 404 and missing.body != index, "a missing asset came back as HTML"

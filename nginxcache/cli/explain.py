@@ -34,6 +34,6 @@ def explain(
         planned = pipeline.plan(deprecated_format(policy, old_format).request(manifest))
         report(planned)
         for target in targets:
-            sys.stdout.write(format_answer(answer(target, planned.classification, planned.options)))
+            sys.stdout.write(format_answer(answer(target, planned.classification, planned.options, on_disk=True)))
         report_notes(planned)
     raise typer.Exit(ExitCode.OK)

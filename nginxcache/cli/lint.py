@@ -15,10 +15,6 @@ from nginxcache.errors import ExitCode, NginxcacheError
 from nginxcache.lint.findings import Finding, Severity
 from nginxcache.lint.report import ReportFormat, render_report
 
-# The code a config that cannot be read or parsed is reported under in machine formats, so
-# that a json, github or sarif consumer always gets a document it can read (exit stays 3).
-UNREADABLE_CODE = "NC000"
-
 
 @command("lint", short_help="Check nginx config for caching mistakes.")
 def lint_command(
@@ -106,6 +102,7 @@ def lint_command(
 
 def failure_report(exc: NginxcacheError, output_format: ReportFormat, codes: dict[str, tuple[Severity, str]]) -> str:
     """A lint that could not run (exit 3), as one error finding in a machine format."""
+    from nginxcache.lint.engine import UNREADABLE_CODE
+
     finding = Finding(exc.file or "", exc.line or 1, 1, UNREADABLE_CODE, Severity.ERROR, exc.message)
-    rules = {**codes, UNREADABLE_CODE: (Severity.ERROR, "the config cannot be read or parsed")}
-    return render_report([finding], output_format, rules)
+    return render_report([finding], output_format, codes)

@@ -39,8 +39,8 @@ PrefixOpt = Annotated[
     str | None,
     typer.Option(
         metavar="PATH",
-        help="URL path the files are served at [default: the build tool's own: Django /static/; "
-        "Vite, webpack, esbuild, Parcel, CRA /; Laravel's Vite and Encore /build/; Rails /assets/].",
+        help="URL path the files are served at [default: the build tool's own: Django /static/; webpack its "
+        "publicPath; Vite, esbuild, Parcel, CRA /; Laravel's Vite and Encore /build/; Rails /assets/].",
         show_default=False,
     ),
 ]
@@ -82,13 +82,10 @@ class PolicyOptions:
     pattern: str | None
     max_age: int
     unhashed_max_age: int
-    name: str | None
     gzip_static: bool | None
-    gzip_proxied: bool
     brotli: bool
     cors_fonts: str | None
     add_header: list[str] | None
-    headers_include: str | None
 
     def request(self, manifests: list[Path] | None, **render_only: Any) -> Request:
         """The pipeline request these options (and a command's own) state."""
@@ -108,13 +105,10 @@ class PolicyOptions:
             deny_source_maps=self.deny_source_maps,
             max_age=self.max_age,
             unhashed_max_age=self.unhashed_max_age,
-            name=self.name,
             gzip_static=self.gzip_static,
-            gzip_proxied=self.gzip_proxied,
             brotli=self.brotli,
             cors_fonts=self.cors_fonts,
             add_headers=tuple(self.add_header or ()),
-            headers_include=self.headers_include,
             outputs=render_only.pop("outputs", Outputs()),
             **render_only,
         )
@@ -222,17 +216,6 @@ _DECLARED: dict[str, tuple[Any, Any]] = {
         ],
         0,
     ),
-    "name": (
-        Annotated[
-            str | None,
-            typer.Option(
-                metavar="NAME",
-                help="Name in this output's nginx variables; unique per site [default: from --root].",
-                show_default=False,
-            ),
-        ],
-        None,
-    ),
     "gzip_static": (
         Annotated[
             bool | None,
@@ -243,10 +226,6 @@ _DECLARED: dict[str, tuple[Any, Any]] = {
             ),
         ],
         None,
-    ),
-    "gzip_proxied": (
-        Annotated[bool, _flag("--gzip-proxied", "Also serve .gz to requests through a proxy or CDN (gzip_proxied any).")],
-        False,
     ),
     "brotli": (
         Annotated[bool, _flag("--brotli", "Serve .br siblings (needs Debian's libnginx-mod-http-brotli-static).")],
@@ -268,17 +247,6 @@ _DECLARED: dict[str, tuple[Any, Any]] = {
                 metavar="'NAME: VALUE'",
                 help="A header every file gets, e.g. 'X-Content-Type-Options: nosniff': security headers the "
                 "server's add_header would lose here (repeatable).",
-                show_default=False,
-            ),
-        ],
-        None,
-    ),
-    "headers_include": (
-        Annotated[
-            str | None,
-            typer.Option(
-                metavar="FILE",
-                help="A file of your add_header lines, included wherever this output sets add_header.",
                 show_default=False,
             ),
         ],

@@ -57,12 +57,12 @@ def probe(
     ],
     manifest: ManifestOpt,
     concurrency: Annotated[
-        int, typer.Option(metavar="N", min=1, max=MAX_CONCURRENCY, help=f"Requests in flight at once (1 to {MAX_CONCURRENCY}).")
+        int, typer.Option(metavar="N", min=1, max=MAX_CONCURRENCY, help="Requests in flight at once.")
     ] = 8,
     timeout: Annotated[
         float,
         typer.Option(
-            metavar="SECONDS", min=0.1, max=300.0, help="Seconds to wait for a connection or an answer, per request (0.1 to 300)."
+            metavar="SECONDS", min=0.1, max=300.0, help="Seconds to wait for a connection or an answer, per request."
         ),
     ] = 10.0,
     output_format: Annotated[

@@ -45,6 +45,22 @@ def render(
         Path | None,
         typer.Option(metavar="FILE", help="Write a complete sites-available file (maps plus a whole server { }) here.", show_default=False),
     ] = None,
+    name: Annotated[
+        str | None,
+        typer.Option(
+            metavar="NAME", help="Name in this output's nginx variables; unique per site [default: from --root].", show_default=False
+        ),
+    ] = None,
+    headers_include: Annotated[
+        str | None,
+        typer.Option(
+            metavar="FILE", help="A file of your add_header lines, included wherever this output sets add_header.", show_default=False
+        ),
+    ] = None,
+    gzip_proxied: Annotated[
+        bool,
+        typer.Option("--gzip-proxied", help="Also serve .gz to requests through a proxy or CDN (gzip_proxied any).", show_default=False),
+    ] = False,
     server_name: Annotated[
         list[str] | None, typer.Option(metavar="NAME", help="server_name for --site-out (repeatable).", show_default=False)
     ] = None,
@@ -81,6 +97,9 @@ def render(
             server_names=tuple(server_name or ()),
             listen=tuple(listen or ()),
             map_hash_sizes=map_hash_sizes,
+            name=name,
+            headers_include=headers_include,
+            gzip_proxied=gzip_proxied,
         )
         planned = pipeline.plan(request)
         report(planned)

@@ -58,10 +58,17 @@ class LintResult:
     files: list[str] = field(default_factory=list)  # every config file read
 
 
+# A config that cannot be read or parsed: exit 3, and in machine formats one finding of this
+# code, so that whatever reads the report always gets a document (see cli/lint.py).
+UNREADABLE_CODE = "NC000"
+
+
 def all_codes() -> dict[str, tuple[Severity, str]]:
-    """Every code lint can report: the rules, and nginx -t's own."""
+    """Every code lint can report: the rules, nginx -t's own, and NC000 for a config that
+    cannot be read."""
     codes = {code: (rule.severity, rule.summary) for code, rule in RULES.items()}
     codes.update(NGINX_TEST_CODES)
+    codes[UNREADABLE_CODE] = (Severity.ERROR, "the config cannot be read or parsed")
     return dict(sorted(codes.items()))
 
 
