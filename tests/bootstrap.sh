@@ -15,4 +15,11 @@ python3 -c 'import sys; assert sys.version_info >= (3, 11), sys.version' 2>/dev/
 if [ ! -x .venv/bin/python ]; then
     python3 -m venv .venv 2>/dev/null || { rm -rf .venv; apt_install python3-venv; python3 -m venv .venv; }
 fi
-.venv/bin/python -m pip install -q --disable-pip-version-check -e ".${1:-}"
+# An editable install follows the code by itself: pip runs again (some seconds) only when
+# pyproject.toml changes or these extras were not installed into this venv yet.
+stamp=".venv/.nginxcache-installed${1:-}"
+wanted=$(sha256sum pyproject.toml | cut -d' ' -f1)
+if [ "$(cat "$stamp" 2>/dev/null)" != "$wanted" ]; then
+    .venv/bin/python -m pip install -q --disable-pip-version-check -e ".${1:-}"
+    echo "$wanted" > "$stamp"
+fi

@@ -9,4 +9,6 @@ if ! command -v nginx >/dev/null && [ ! -x /usr/sbin/nginx ]; then
     echo "run.sh: installing Debian's nginx-light" >&2
     apt_install nginx-light
 fi
-exec .venv/bin/python -m pytest -p no:cacheprovider "$@"
+# One worker per core, each test file on one worker (a module's fixtures are built once);
+# `-n 0` runs in this process (for --pdb).
+exec .venv/bin/python -m pytest -p no:cacheprovider -n auto --dist loadfile "$@"
