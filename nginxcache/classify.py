@@ -8,6 +8,7 @@ URIs are in nginx's decoded `$uri` form: the served prefix plus the path as on d
 from __future__ import annotations
 
 import dataclasses
+import os
 import re
 from collections import Counter
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
@@ -409,7 +410,7 @@ def classify(
     dropped.update(special)
 
     trees = [local_root] if local_root is not None else list(dict.fromkeys(r.build_root for r in readings))
-    trees = [tree for tree in trees if tree.is_dir()]
+    trees = [tree for tree in trees if os.path.isdir(tree)]  # isdir: False, not an error, where access is denied
     tree_uris: list[str] | None = None
     missing: list[str] = []
     files: dict[str, str] = {}

@@ -8,10 +8,10 @@ import os
 import re
 import shutil
 import subprocess
-import tempfile
 from pathlib import Path
 
-from nginxcache.errors import NginxTestError, UsageError
+from nginxcache.errors import NginxTestError, UsageError, WriteError
+from nginxcache.tempfiles import work_directory
 
 _LOG_LINE = re.compile(r"\[(?:warn|emerg|alert)\] (?:\d+#\d+: )?(.*)")
 TEMP_PATHS = ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
@@ -44,18 +44,30 @@ def private_conf(prefix: Path, http_body: str, *, user_root: bool = False) -> Pa
     return conf
 
 
-def nginx_test(parts: dict[str, str | tuple[str, ...]], labels: dict[str, str], nginx: str | None = None) -> None:
+# The private config names its paths unquoted: a work directory elsewhere falls back to TMPDIR.
+_PLAIN_PATH = re.compile(r"[A-Za-z0-9/_.+-]+")
+
+
+def nginx_test(
+    parts: dict[str, str | tuple[str, ...]], labels: dict[str, str], nginx: str | None = None, workdir: Path | None = None
+) -> None:
     """Run `nginx -t` on a private config including the parts; any [warn] or error fails.
 
     parts: role ('http', 'server', 'site') -> text (whole or in pieces), as in validate.validate.
+    The private prefix is made in `workdir` (an output's directory) when given, else TMPDIR.
     """
     binary = find_nginx(nginx)
-    with tempfile.TemporaryDirectory(prefix="nginxcache-nginx-t-") as tmp:
+    if workdir is not None and not _PLAIN_PATH.fullmatch(str(workdir)):
+        workdir = None
+    with work_directory(workdir) as tmp:
         prefix = Path(tmp)
         body = ""
-        for role, text in parts.items():
-            with open(prefix / f"{role}.conf", "w", encoding="utf-8") as stream:
-                stream.writelines((text,) if isinstance(text, str) else text)
+        try:
+            for role, text in parts.items():
+                with open(prefix / f"{role}.conf", "w", encoding="utf-8") as stream:
+                    stream.writelines((text,) if isinstance(text, str) else text)
+        except OSError as exc:
+            raise WriteError(f"cannot write the output to test it with nginx: {exc.strerror}", file=prefix) from None
         if "http" in parts:
             body += f"    include {prefix / 'http.conf'};\n"
         if "server" in parts:

@@ -2,13 +2,20 @@
 with --check and --diff.
 
 All files of one run are staged first (temporary file in the target's directory, fsync,
-the old file's mode and owner) and renamed into place only when every one was staged.
+the old file's mode and owner) and renamed into place only when every one was staged, in
+the order given (the part that defines variables before the part that uses them).
+
+Only regular files are written, or read as the current content: an output path that is a
+device, a FIFO or a directory is refused, so that running as root can never replace
+/dev/null or hang on a FIFO. Temporary files carry this host's name and the writing
+process's id; a later run removes those whose process is gone (a run killed mid-write).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import difflib
+import errno
 import os
 import stat
 import tempfile
@@ -18,6 +25,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from nginxcache.errors import WriteError
+from nginxcache.tempfiles import remove_stale, staging_prefix
 
 _ENCODING = ("utf-8", "surrogateescape")
 _SLICE = 1 << 20  # characters encoded at a time when comparing
@@ -52,13 +60,40 @@ def _same(stream: BinaryIO, size: int, pieces: tuple[str, ...]) -> bool:
     return all(stream.read(len(data)) == data for data in _encoded(pieces))
 
 
+_KINDS = (
+    (stat.S_ISDIR, "a directory"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+    (stat.S_ISFIFO, "a FIFO"),
+    (stat.S_ISSOCK, "a socket"),
+)
+
+
+def check_target(path: Path) -> None:
+    """Refuse an output path that is, or leads through symlinks to, anything but a regular
+    file (a path that does not exist yet is fine: it will be one)."""
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise WriteError("a loop of symlinks: it leads to no file", file=path) from None
+        raise WriteError(f"cannot examine it: {exc.strerror}", file=path) from None
+    if not stat.S_ISREG(mode):
+        kind = next((name for test, name in _KINDS if test(mode)), "not a regular file")
+        raise WriteError(f"is {kind}: nginxcache writes only regular files (or symlinks to one)", file=path)
+
+
 def plan(path: Path, new: str | tuple[str, ...] | list[str]) -> Change:
     """What writing `new` to `path` would change; the old content is read whole only when
     it differs (for --diff, and to put it back if a later file of the run fails)."""
     new = new if isinstance(new, str) else tuple(new)
     pieces = (new,) if isinstance(new, str) else new
+    check_target(path)
     try:
-        with open(path, "rb") as stream:
+        # O_NONBLOCK: a FIFO swapped in after the check must not hang the run.
+        with os.fdopen(os.open(path, os.O_RDONLY | os.O_NONBLOCK), "rb") as stream:
             if _same(stream, os.fstat(stream.fileno()).st_size, pieces):
                 return Change(path, None, new, changed=False)
             stream.seek(0)
@@ -70,6 +105,7 @@ def plan(path: Path, new: str | tuple[str, ...] | list[str]) -> Change:
     except OSError as exc:
         raise WriteError(f"cannot read the current file: {exc.strerror}", file=path) from None
     return Change(path, old, new, changed=True)
+
 
 
 def _diff_lines(text: str) -> list[str]:
@@ -97,10 +133,10 @@ def unified_diff(change: Change) -> str:
 def _stage(change: Change, old: bytes | None = None) -> Path:
     """A temporary file beside the target holding the new content (or `old`, to restore)."""
     directory = change.path.parent
-    if not directory.is_dir():
+    if not os.path.isdir(directory):
         raise WriteError(f"directory {directory} does not exist", file=change.path)
     try:
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{change.path.name}.", suffix=".tmp", dir=directory)
+        fd, tmp_name = tempfile.mkstemp(prefix=staging_prefix(change.path), suffix=".tmp", dir=directory)
     except OSError as exc:
         raise WriteError(f"cannot create a file in {directory}: {exc.strerror}", file=change.path) from None
     tmp = Path(tmp_name)
@@ -134,7 +170,11 @@ def write_all(changes: list[Change]) -> None:
     already replaced get their old content back. A symlinked target keeps its link: the
     file it points to is replaced.
     """
+    for change in changes:
+        check_target(change.path)
     changes = [dataclasses.replace(c, path=Path(os.path.realpath(c.path))) for c in changes if c.changed]
+    for directory in dict.fromkeys(change.path.parent for change in changes):
+        remove_stale(directory)
     staged: list[tuple[Path, Change]] = []
     try:
         for change in changes:

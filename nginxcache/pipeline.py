@@ -140,7 +140,8 @@ def plan(request: Request) -> Plan:
     trust = compile_regex(request.trust_pattern, "--trust-pattern") if request.trust_pattern else None
     readings += [scan_directory(directory, trust_pattern=trust).reading for directory in request.scan]
     kept = [load_manifest(path, request.manifest_format) for path in request.keep_manifests]
-    local_root = Path(request.root) if request.root is not None and Path(request.root).is_dir() else None
+    # os.path.isdir: a root this user may not enter counts as not on this machine (no traceback)
+    local_root = Path(request.root) if request.root is not None and os.path.isdir(request.root) else None
     inside = {below for below in (root_inside_build(reading, local_root) for reading in readings) if below is not None}
     if request.prefix is not None:
         prefix = normalise_prefix(request.prefix)
@@ -244,7 +245,7 @@ def render(planned: Plan) -> Rendering:
         "server": str(outputs.server or "server-level part"),
         "site": str(outputs.site or "site"),
     }
-    validate_rendered(parts, labels, classification)
+    validate_rendered(parts, labels, classification, workdir=_work_directory(outputs))
     pieces = {role: tuple(r.chunks()) if isinstance(r, Rendered) else (r,) for role, (r, _) in parts.items()}
     return Rendering(planned, pieces, {role: labels[role] for role in pieces})
 
@@ -252,7 +253,14 @@ def render(planned: Plan) -> Rendering:
 def check_with_nginx(rendering: Rendering, nginx: str | None = None) -> None:
     """The real `nginx -t` on a private config including the parts; any error or [warn]
     raises NginxTestError."""
-    nginx_test(dict(rendering.parts), rendering.labels, nginx)
+    nginx_test(dict(rendering.parts), rendering.labels, nginx, workdir=_work_directory(rendering.plan.request.outputs))
+
+
+def _work_directory(outputs: Outputs) -> Path | None:
+    """Where the checks write their temporary files: beside the first output (TMPDIR may be
+    small, full or on another disk), or TMPDIR when the parts are printed."""
+    given = outputs.given()
+    return Path(os.path.realpath(next(iter(given.values())))).parent if given else None
 
 
 def changes(rendering: Rendering) -> list[Change]:
@@ -282,7 +290,7 @@ def _check_request(request: Request) -> None:
         raise UsageError(f"the {request.strategy.value} strategy has no http-level part: drop --http-out")
     if (request.server_names or request.listen) and not outputs.site:
         raise UsageError("--server-name and --listen are for --site-out")
-    paths = [path.resolve() for path in outputs.given().values()]
+    paths = [os.path.realpath(path) for path in outputs.given().values()]  # a symlink loop: refused when written
     if len(set(paths)) != len(paths):
         raise UsageError("--http-out and --server-out must be different files")
 
@@ -337,7 +345,7 @@ def _check_doubled_segment(classification: Classification, prefix: str, local_ro
     # Sorted names: when the first and the last start with it, every name between does.
     if not last or not rest or not (rest[0].startswith(last + "/") and rest[-1].startswith(last + "/")):
         return
-    if local_root is not None and (local_root / last).is_dir():
+    if local_root is not None and os.path.isdir(local_root / last):
         raise ManifestError(
             f"every hashed URI starts {prefix}{last}/, but the pages ask for {prefix}...: --prefix {prefix} serves "
             f"{local_root}, whose {last}/ holds the files; use --root {local_root / last} (or --prefix "

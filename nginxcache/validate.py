@@ -7,19 +7,19 @@ directives, with exactly these arguments (after nginx's own unescaping), and not
 
 from __future__ import annotations
 
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import crossplane
 
-from nginxcache.errors import ValidationError
+from nginxcache.errors import ValidationError, WriteError
 from nginxcache.mapformat import ENTRY_KEYS, ENTRY_TAIL, NOT_AN_ENTRY, EntryChunk, entry_head, map_key, prefix_key
 from nginxcache.model import Classification, Strategy
 from nginxcache.policy import FONT_PATTERN, RenderOptions
 from nginxcache.quoting import nginx_unescape
 from nginxcache.render import Rendered, exact_locations, map_hash_sizes, versioned_keys
+from nginxcache.tempfiles import work_directory
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,10 +76,8 @@ def intended_http(classification: Classification, options: RenderOptions, *, ske
             block=[_d("1", policy.hashed_cache_control), _d("default", policy.unhashed_cache_control)],
         )
     )
-    if options.cors_fonts:
-        directives.append(
-            _d("map", "$uri", options.cors_var, block=[_d("default", ""), _d(FONT_PATTERN, options.cors_fonts)])
-        )
+    fonts = [_d(FONT_PATTERN, options.cors_fonts)] if options.cors_fonts else []
+    directives.append(_d("map", "$uri", options.cors_var, block=[_d("default", ""), *fonts]))
     return directives
 
 
@@ -197,12 +195,18 @@ def _compare_block(got: tuple[Directive, ...], want: tuple[Directive, ...], labe
         )
 
 
-def _parse_parts(texts: dict[str, str], labels: dict[str, str], comments: bool) -> dict[str, list[dict[str, Any]]]:
-    """crossplane's parse of each part, in the context nginx reads it in."""
-    with tempfile.TemporaryDirectory(prefix="nginxcache-validate-") as tmp:
+def _parse_parts(
+    texts: dict[str, str], labels: dict[str, str], comments: bool, workdir: Path | None = None
+) -> dict[str, list[dict[str, Any]]]:
+    """crossplane's parse of each part, in the context nginx reads it in (crossplane reads
+    files: the parts are written to a temporary directory in `workdir`, or TMPDIR)."""
+    with work_directory(workdir) as tmp:
         root = Path(tmp)
-        for role, text in texts.items():
-            (root / f"{role}.conf").write_text(text, encoding="utf-8")
+        try:
+            for role, text in texts.items():
+                (root / f"{role}.conf").write_text(text, encoding="utf-8")
+        except OSError as exc:
+            raise WriteError(f"cannot write the output to check it: {exc.strerror}", file=root) from None
         http_body = []
         if "http" in texts:
             http_body.append("include http.conf;")
@@ -221,13 +225,13 @@ def _parse_parts(texts: dict[str, str], labels: dict[str, str], comments: bool) 
     return {Path(cfg["file"]).stem: cfg["parsed"] for cfg in payload["config"]}
 
 
-def validate(parts: dict[str, tuple[str, list[Directive]]], labels: dict[str, str]) -> None:
+def validate(parts: dict[str, tuple[str, list[Directive]]], labels: dict[str, str], workdir: Path | None = None) -> None:
     """Parse each rendered part whole with crossplane and compare it with the intended one.
 
     `parts` maps a role ('http', 'server' or 'site') to (text, intended directives);
     `labels` names each part in messages (the file it is going to).
     """
-    parsed = _parse_parts({role: text for role, (text, _) in parts.items()}, labels, comments=False)
+    parsed = _parse_parts({role: text for role, (text, _) in parts.items()}, labels, comments=False, workdir=workdir)
     for role, (_, intended) in parts.items():
         _compare(_from_crossplane(parsed.get(role, [])), intended, labels.get(role, role))
 
@@ -236,7 +240,10 @@ FULL_CHECK_ENTRIES = 100_000  # up to this many entries, each key is also compar
 
 
 def validate_rendered(
-    parts: dict[str, tuple[Rendered | str, list[Directive]]], labels: dict[str, str], classification: Classification
+    parts: dict[str, tuple[Rendered | str, list[Directive]]],
+    labels: dict[str, str],
+    classification: Classification,
+    workdir: Path | None = None,
 ) -> None:
     """The check used at every size: crossplane parses each part with its hashed-map entries
     left out (a marker comment holds their place and must sit in that map), and the entries,
@@ -246,7 +253,7 @@ def validate_rendered(
     others are read back one by one. Parts given as plain text are parsed whole.
     """
     texts = {role: (r.skeleton if isinstance(r, Rendered) else r) for role, (r, _) in parts.items()}
-    parsed = _parse_parts(texts, labels, comments=True)
+    parsed = _parse_parts(texts, labels, comments=True, workdir=workdir)
     for role, (rendered, intended) in parts.items():
         label = labels.get(role, role)
         if not isinstance(rendered, Rendered):

@@ -16,6 +16,7 @@ PACKAGE = REPO / "nginxcache"
 # package (a package's modules are one layer: manifests/, lint/, cli/).
 LAYERS: list[tuple[str, ...]] = [
     ("nginxcache", "nginxcache.errors"),
+    ("nginxcache.tempfiles",),
     ("nginxcache.model", "nginxcache.quoting", "nginxcache.hashtoken", "nginxcache.maphash"),
     ("nginxcache.manifests", "nginxcache.scan", "nginxcache.mapformat", "nginxcache.buildtree"),
     ("nginxcache.classify",),

@@ -50,7 +50,7 @@ def test_plan_on_directory_is_a_write_error(tmp_path: Path) -> None:
     with pytest.raises(WriteError) as raised:
         plan(tmp_path, "x\n")
     assert raised.value.exit_code == ExitCode.WRITE_FAILED
-    assert str(raised.value) == f"{tmp_path}: is a directory"
+    assert str(raised.value) == f"{tmp_path}: is a directory: nginxcache writes only regular files (or symlinks to one)"
 
 
 def test_write_replaces_content_by_rename(tmp_path: Path) -> None:

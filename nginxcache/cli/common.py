@@ -18,9 +18,7 @@ from nginxcache.pipeline import Plan
 
 def one_line(message: str) -> str:
     """A message as one terminal line: control and line-separator characters escaped."""
-    return "".join(
-        c if c.isprintable() or c == " " else c.encode("unicode_escape").decode("ascii") for c in message
-    )
+    return "".join(c if c.isprintable() or c == " " else c.encode("unicode_escape").decode("ascii") for c in message)
 
 
 def error(message: str) -> None:

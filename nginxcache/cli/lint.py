@@ -21,6 +21,7 @@ def lint_command(
     configs: Annotated[
         list[Path],
         typer.Argument(
+            readable=False,
             metavar="CONFIG",
             help="nginx config files: nginx.conf, a sites-available file, a conf.d file or a snippet (includes are followed).",
             show_default=False,
@@ -29,13 +30,17 @@ def lint_command(
     manifest: Annotated[
         list[Path] | None,
         typer.Option(
-            metavar="MANIFEST", help="Build manifest of the files served (repeatable): check every file's caching.", show_default=False
+            readable=False,
+            metavar="MANIFEST",
+            help="Build manifest of the files served (repeatable): check every file's caching.",
+            show_default=False,
         ),
     ] = None,
     manifest_format: ManifestFormatOpt = None,
     root: Annotated[
         Path | None,
         typer.Option(
+            readable=False,
             metavar="DIR",
             help="Local copy of the served directory: check the real files (hashed only when the name is verified "
             "against the content, or the manifest says so).",

@@ -46,17 +46,18 @@ PrefixOpt = Annotated[
 ]
 ManifestFormatOpt = Annotated[
     ManifestFormat | None,
-    typer.Option(
-        "--manifest-format", metavar="FORMAT", help=f"Manifest format [default: detected]: {_FORMATS}.", show_default=False
-    ),
+    typer.Option("--manifest-format", metavar="FORMAT", help=f"Manifest format [default: detected]: {_FORMATS}.", show_default=False),
 ]
 ManifestOpt = Annotated[
     list[Path],
-    typer.Option("--manifest", metavar="MANIFEST", help="Build manifest (repeatable), as given to render.", show_default=False),
+    typer.Option(
+        "--manifest", readable=False, metavar="MANIFEST", help="Build manifest (repeatable), as given to render.", show_default=False
+    ),
 ]
 ManifestArg = Annotated[
     list[Path] | None,
     typer.Argument(
+        readable=False,
         metavar="MANIFEST",
         help="Build manifest(s): staticfiles.json, Vite or webpack manifest.json, stats.json, ... (detected).",
         show_default=False,
@@ -127,6 +128,7 @@ _DECLARED: dict[str, tuple[Any, Any]] = {
         Annotated[
             list[Path] | None,
             typer.Option(
+                readable=False,
                 metavar="MANIFEST",
                 help="Manifest of an earlier build whose hashed files stay immutable while on disk (repeatable).",
                 show_default=False,
@@ -139,6 +141,7 @@ _DECLARED: dict[str, tuple[Any, Any]] = {
             list[Path] | None,
             typer.Option(
                 "--scan",
+                readable=False,
                 metavar="DIR",
                 help="A build directory without a manifest: files whose names carry a hash verified "
                 "against their content count as hashed (repeatable).",
@@ -210,9 +213,7 @@ _DECLARED: dict[str, tuple[Any, Any]] = {
     "unhashed_max_age": (
         Annotated[
             int,
-            typer.Option(
-                metavar="SECONDS", help="0: revalidate every other file (no-cache). N: cache it N seconds (at most a day)."
-            ),
+            typer.Option(metavar="SECONDS", help="0: revalidate every other file (no-cache). N: cache it N seconds (at most a day)."),
         ],
         0,
     ),
@@ -234,9 +235,7 @@ _DECLARED: dict[str, tuple[Any, Any]] = {
     "cors_fonts": (
         Annotated[
             str | None,
-            typer.Option(
-                metavar="ORIGIN", help="Access-Control-Allow-Origin for font files: an origin or '*'.", show_default=False
-            ),
+            typer.Option(metavar="ORIGIN", help="Access-Control-Allow-Origin for font files: an origin or '*'.", show_default=False),
         ],
         None,
     ),

@@ -30,12 +30,16 @@ def render(
     http_out: Annotated[
         Path | None,
         typer.Option(
-            metavar="FILE", help="Write the http-level part (maps) here, e.g. /etc/nginx/conf.d/app-assets.conf.", show_default=False
+            readable=False,
+            metavar="FILE",
+            help="Write the http-level part (maps) here, e.g. /etc/nginx/conf.d/app-assets.conf.",
+            show_default=False,
         ),
     ] = None,
     server_out: Annotated[
         Path | None,
         typer.Option(
+            readable=False,
             metavar="FILE",
             help="Write the server-level part (locations) here, e.g. /etc/nginx/snippets/app-assets.conf.",
             show_default=False,
@@ -43,7 +47,12 @@ def render(
     ] = None,
     site_out: Annotated[
         Path | None,
-        typer.Option(metavar="FILE", help="Write a complete sites-available file (maps plus a whole server { }) here.", show_default=False),
+        typer.Option(
+            readable=False,
+            metavar="FILE",
+            help="Write a complete sites-available file (maps plus a whole server { }) here.",
+            show_default=False,
+        ),
     ] = None,
     name: Annotated[
         str | None,

@@ -18,7 +18,9 @@ from nginxcache.scan import scan as scan_directory
 
 @command("scan", short_help="Find hashed file names and verify each hash.")
 def scan_command(
-    directory: Annotated[Path, typer.Argument(metavar="DIR", help="A build directory without a manifest.", show_default=False)],
+    directory: Annotated[
+        Path, typer.Argument(readable=False, metavar="DIR", help="A build directory without a manifest.", show_default=False)
+    ],
     trust_pattern: Annotated[
         str | None,
         typer.Option(
