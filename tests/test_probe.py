@@ -169,6 +169,7 @@ def test_unreachable_is_exit_6_in_one_line(tmp_path: Path, capsys: pytest.Captur
     (["http://127.0.0.1:9/static/"], 2),  # a path in BASE_URL
     (["ftp://127.0.0.1:9"], 2),
     (["http://127.0.0.1:99999"], 2),
+    (["http://www..example"], 2),  # not a host name: no resolver is asked
     (["http://127.0.0.1:9", "--concurrency", "0"], 2),
     (["http://127.0.0.1:9", "--timeout", "0"], 2),
     (["http://127.0.0.1:9", "--format", "xml"], 2),
@@ -264,7 +265,8 @@ def test_silent_server_is_bounded_by_timeout(tmp_path: Path, capsys: pytest.Capt
     assert code == 1
     assert elapsed < 3  # 9 checks, 8 at a time: two rounds of 0.3 s
     assert len(found) == 9
-    assert {(v["kind"], v["request"], v["problem"]) for v in found} == {("no-response", "HEAD", "HEAD: no answer: timed out after 0.3 s")}
+    assert {(v["kind"], v["request"], v["problem"]) for v in found} == {
+        ("no-response", "HEAD", "HEAD: no answer: timed out after 0.3 s waiting for an answer")}
 
 
 def test_no_cache_control_at_all() -> None:
