@@ -47,8 +47,14 @@ class NginxcacheError(Exception):
         if self.key_path:
             where = f"{where} at {self.key_path}" if where else self.key_path
         text = f"{where}: {self.message}" if where else self.message
-        # Never let a hostile value break the one-line promise.
-        return text.replace("\r", "\\r").replace("\n", "\\n")
+        # Never let a hostile value break the one-line promise, or reach the terminal raw: C1
+        # controls (U+009B is CSI to some terminals), U+2028, bidi controls, lone surrogates...
+        return text if text.isprintable() else "".join(map(_printable, text))
+
+
+def _printable(char: str) -> str:
+    """`char`, or its escape (as repr() writes it) when it is not printable."""
+    return char if char.isprintable() else repr(char)[1:-1]
 
 
 class UsageError(NginxcacheError):

@@ -13,15 +13,20 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from nginxcache.classify import SERVICE_WORKERS, always_revalidated, classify, is_dotfile
+from nginxcache.classify import _UNSAFE_CHAR, SERVICE_WORKERS, always_revalidated, classify, is_dotfile
 from nginxcache.errors import ManifestError, UnsafeEntryError
-from nginxcache.manifests import _read_json
+from nginxcache.manifests import _read_json, load_manifest
 from nginxcache.model import Entries, ManifestFormat, ManifestReading, key_path
-from nginxcache.quoting import nginx_quote
+from nginxcache.quoting import asset_path_problem, nginx_quote
+from test_quoting import CONTROL_CHARS  # from Unicode's tables: Cc, Zl, Zp, Bidi_Control
 from nginxcache.mapformat import map_key
 from nginxcache.render import map_entry_chunks
 
 PREFIX = "/static/"
+UNSAFE = re.compile(f'[{re.escape(CONTROL_CHARS)}"\\\\\ud800-\udfff]')  # what the bulk checks look for
+# The control characters beyond ASCII, some ASCII ones, and look-alikes that are not controls.
+HOSTILE_CHARS = [c for c in CONTROL_CHARS if not c.isascii()]
+HOSTILE_CHARS += ["\x00", "\n", "\x7f", "\u200b", "\u00a0", "\u2026", "\u00e9", "x", '"', "\\"]
 SEGMENTS = st.sampled_from(
     ["css", "JS", "img", ".well-known", ".git", "a b", 'q"uote', "back\\slash", "é", "İ", "x.y", "..z"]
 )
@@ -45,8 +50,8 @@ def django_reading(tmp_path: Path, paths: list[str]) -> ManifestReading:
         hashed_reason="test",
         manifest_relpath="staticfiles.json",
         paths_relative_to_root=True,
-        # the reader's promise: set only when no name holds a quote or backslash
-        plain_strings=not any('"' in p or "\\" in p for p in paths),
+        # the reader's promise: set only when no name holds a control character, quote or backslash
+        plain_strings=not any(UNSAFE.search(p) for p in paths),
     )
 
 
@@ -110,7 +115,8 @@ def test_entry_lines_made_by_the_scan_are_the_render() -> None:
     ("bad", "reason"),
     [("a//b.css", "empty path segment"), ("/abs.css", "absolute"), ("a/../b.css", "'..'"), ("./a.css", "'.'"),
      ("dir/", "empty path segment"), ("", "empty"), ("a\nb.css", "control character"), ("a\x7fb.css", "control character"),
-     ("a\ud800.css", "surrogate")],
+     ("a\ud800.css", "surrogate"), ("a\x85b.css", "control character"), ("a\u202eb.css", "control character"),
+     ("a\u2028b.css", "control character"), ("a\u2069b.css", "control character"), ("a\x9bb.css", "control character")],
 )
 def test_a_bad_name_among_many_is_refused_naming_its_entry(tmp_path: Path, bad: str, reason: str) -> None:
     paths = [f"app/{i}.0123456789ab.js" for i in range(500)] + [bad] + ["z.0123456789ab.css"]
@@ -157,7 +163,10 @@ def test_many_capitalised_names_are_lowered_in_bulk(tmp_path: Path) -> None:
 
 
 @settings(max_examples=400, deadline=None)
-@given(names=st.lists(st.text(max_size=8), max_size=6), ensure_ascii=st.booleans())
+@given(
+    names=st.lists(st.text(st.one_of(st.characters(), st.sampled_from(HOSTILE_CHARS)), max_size=8), max_size=6),
+    ensure_ascii=st.booleans(),
+)
 def test_plain_strings_promise_holds(tmp_path_factory, names: list[str], ensure_ascii: bool) -> None:
     """A manifest read as plain_strings never holds a control character, quote, backslash or
     lone surrogate in any string (so classify skips that check); escapes of harmless
@@ -168,7 +177,39 @@ def test_plain_strings_promise_holds(tmp_path_factory, names: list[str], ensure_
         data, plain = _read_json(path)
     except ManifestError:
         return  # a lone surrogate written raw is not UTF-8: refused before any of this
-    unsafe = any(re.search("[\x00-\x1f\x7f\"\\\\\ud800-\udfff]", n) for n in names)
+    unsafe = any(UNSAFE.search(n) for n in names)
     assert not (plain and unsafe)
     if not unsafe:
         assert plain
+
+
+def test_bulk_unsafe_characters_are_the_per_name_rules() -> None:
+    """classify's _UNSAFE_CHAR finds exactly what quoting refuses, plus quotes and backslashes
+    (which the per-name pass escapes), over every code point."""
+    for code in range(0x110000):
+        char = chr(code)
+        refused = char != "/" and asset_path_problem(f"a{char}b") is not None
+        assert bool(_UNSAFE_CHAR.search(char)) == (refused or char in '"\\'), f"U+{code:04X}"
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    names=st.lists(st.text(st.sampled_from(HOSTILE_CHARS), min_size=1, max_size=4), min_size=1, max_size=8),
+    ensure_ascii=st.booleans(),
+)
+def test_control_characters_are_refused_on_the_bulk_path(tmp_path_factory, names: list[str], ensure_ascii: bool) -> None:
+    """From the JSON text to classify (the reader's plain_strings, then the bulk checks): a
+    Django manifest naming a control character, raw or as a \\u escape, is refused, naming
+    such an entry; any other is accepted."""
+    paths = [f"d/{name}.0123456789ab.js" for name in names]
+    path = tmp_path_factory.mktemp("hostile") / "staticfiles.json"
+    manifest = {"version": "1.1", "paths": {f"o{i}.js": p for i, p in enumerate(paths)}}
+    path.write_text(json.dumps(manifest, ensure_ascii=ensure_ascii), encoding="utf-8")
+    bad = [i for i, p in enumerate(paths) if asset_path_problem(p)]
+    if not bad:
+        assert len(classify([load_manifest(path)], PREFIX, scan_tree=False).hashed_uris) == len(set(paths))
+        return
+    with pytest.raises(UnsafeEntryError) as caught:
+        classify([load_manifest(path)], PREFIX, scan_tree=False)
+    assert "control character" in str(caught.value) and str(caught.value).isprintable()
+    assert caught.value.key_path in {key_path("paths", f"o{i}.js") for i in bad}

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import random
 import re
+import unicodedata
 
 import pytest
 from hypothesis import example, given, settings
@@ -16,12 +17,19 @@ from nginxcache.errors import UnsafeEntryError
 from nginxcache.maphash import sizes_for
 from nginxcache.quoting import asset_path_problem, check_asset_path, nginx_quote, nginx_unescape
 
-CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+# The characters nginxcache calls control characters, from Unicode's own tables: category Cc
+# (C0, DEL, C1), the line and paragraph separators (Zl, Zp), and the Bidi_Control property.
+BIDI_CONTROL = "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+CONTROL_CHARS = "".join(
+    c for c in map(chr, range(0x110000)) if unicodedata.category(c) in ("Cc", "Zl", "Zp") or c in BIDI_CONTROL
+)
+CONTROL = re.compile(f"[{re.escape(CONTROL_CHARS)}]")
 SURROGATE = re.compile(r"[\ud800-\udfff]")
 
 # Characters that matter to nginx's tokenizer, weighted in beside arbitrary code points
 # (surrogates and control characters included: they must be refused).
 NGINX_SPECIAL = list("\"'\\;{}#$ \t\n\r/.%?~^*()[]") + ["\\n", "\\t", "\\\"", "${x}", "\x00", "\ud800"]
+NGINX_SPECIAL += ["\x85", "\x9b", "\u2028", "\u2029", "\u202e", "\u2066", "\u200f", "\u061c", "\u200b", "\u00a0"]
 any_char = st.one_of(
     st.sampled_from(NGINX_SPECIAL),
     st.characters(exclude_categories=()),
@@ -94,6 +102,14 @@ def test_quote_examples(text: str, quoted: str) -> None:
         ("a\nb", False, "control character"),
         ("a\x00b", False, "control character"),
         ("a\x7fb", False, "control character"),
+        ("nel\x85", False, "control character"),
+        ("csi\x9b", False, "control character"),
+        ("line\u2028sep", False, "control character"),
+        ("para\u2029sep", False, "control character"),
+        ("rlo\u202egnp.js", False, "control character"),
+        ("isolate\u2066x\u2069", False, "control character"),
+        ("rlm\u200f", False, "control character"),
+        ("alm\u061c", False, "control character"),
         ("\ud83d", False, "surrogate"),
         ("/srv/$host", True, "'$'"),
     ],
@@ -124,7 +140,7 @@ def test_unescape_follows_nginx(token: str, value: str) -> None:
 
 # --- asset paths -----------------------------------------------------------------------
 
-path_char = st.one_of(st.sampled_from(list("/.") + ["..", "//", "\x00", "\n", "\ud800"]), any_char)
+path_char = st.one_of(st.sampled_from(list("/.") + ["..", "//", "\x00", "\n", "\ud800", "\x85", "\u202e"]), any_char)
 any_path = st.lists(path_char, max_size=16).map("".join)
 
 
@@ -200,7 +216,6 @@ FIXED_NAMES = [
     "ünïcödé-日本語.txt",
     "emoji-😀.png",
     "nbsp\u00a0name",
-    "line\u2028sep",
     "bom\ufeffx",
     "arabic-عربي.js",
     "combining-e\u0301.js",

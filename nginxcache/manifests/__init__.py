@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import re
+import stat
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -96,41 +98,152 @@ _BY_SHAPE: tuple[tuple[ManifestFormat, Callable[[Any], bool]], ...] = (
 
 
 # The JSON escapes that make a character no name may hold: a quote, a backslash, a control
-# character, a lone surrogate. \u00e9 or an escaped pair for an emoji do not (Django's
-# json.dumps escapes every non-ASCII character).
+# character (quoting.CONTROL_CHARACTERS: C0, DEL, C1, U+2028/9, the bidi controls), a lone
+# surrogate. \u00e9 or an escaped pair for an emoji do not (Django's json.dumps escapes every
+# non-ASCII character).
 _UNSAFE_ESCAPE = re.compile(  # every branch starts at the backslash: the search skips to each one
-    rb'\\(?:["\\bfnrt]|u(?:00[01][0-9a-fA-F]|007[fF]|0022|005[cC]|[dD][89abAB][0-9a-fA-F]{2}(?!\\u[dD][c-fC-F]))'
+    rb'\\(?:["\\bfnrt]|u(?:00[0189][0-9a-fA-F]|007[fF]|0022|005[cC]|061[cC]|200[eEfF]|202[89a-eA-E]|206[6-9]'
+    rb"|[dD][89abAB][0-9a-fA-F]{2}(?!\\u[dD][c-fC-F]))"
     rb"|(?<!\\u[dD][89abAB][0-9a-fA-F]{2}\\)u[dD][c-fC-F][0-9a-fA-F]{2})"
 )
+# Those of them beyond ASCII written raw, as UTF-8 (JSON needs no escape for them).
+_UNSAFE_RAW = re.compile(b"\xc2[\x80-\x9f]|\xd8\x9c|\xe2\x80[\x8e\x8f\xa8-\xae]|\xe2\x81[\xa6-\xa9]")
+
+# The largest manifest read, in bytes, unless --max-manifest-size says otherwise: 10x the
+# largest real one. A Django staticfiles.json of a million entries is 100 MB (benchmarks/, 60-byte
+# names), a few times that with non-ASCII names (json.dumps writes each as a 6-byte \uXXXX).
+# Parsed, JSON takes 4-20x its size in memory: the limit bounds what a hostile file (a FIFO
+# that never ends, a copy of /dev/zero, a huge file) can cost before it is refused.
+MAX_MANIFEST_BYTES = 1 << 30
+_READ_CHUNK = 1 << 20  # read size when the file's size is no guide (/proc files say 0)
 
 
-def read_json(path: Path) -> Any:
-    return _read_json(path)[0]
+def read_json(path: Path, *, max_bytes: int = MAX_MANIFEST_BYTES) -> Any:
+    return _read_json(path, max_bytes=max_bytes)[0]
 
 
-def _read_json(path: Path) -> tuple[Any, bool]:
-    """(the parsed JSON, whether its text is free of backslashes and DEL: see
-    ManifestReading.plain_strings)."""
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise ManifestError("no such file", file=path) from None
-    except IsADirectoryError:
-        raise ManifestError("is a directory, not a manifest file", file=path) from None
-    except OSError as exc:
-        raise ManifestError(f"cannot read: {exc.strerror}", file=path) from None
-    plain = b"\x7f" not in raw and (b"\\" not in raw or not _UNSAFE_ESCAPE.search(raw))
+def _read_json(path: Path, *, max_bytes: int = MAX_MANIFEST_BYTES) -> tuple[Any, bool]:
+    """(the parsed JSON, whether its strings are free of control characters, quotes,
+    backslashes and lone surrogates: see ManifestReading.plain_strings)."""
+    raw = _read_regular_file(path, max_bytes)
+    plain = (
+        b"\x7f" not in raw  # the other raw control characters are invalid JSON
+        and (raw.isascii() or not _UNSAFE_RAW.search(raw))
+        and (b"\\" not in raw or not _UNSAFE_ESCAPE.search(raw))
+    )
+    encoding = json.detect_encoding(raw[:4])  # only UTF-16 and UTF-32 tell from 4 bytes
+    if encoding not in ("utf-8", "utf-8-sig"):
+        raise ManifestError(f"is {encoding.upper()}, not UTF-8: JSON manifests are UTF-8 (RFC 8259)", file=path)
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise ManifestError(f"not UTF-8 (byte {exc.start})", file=path) from None
     del raw  # a big manifest: its bytes and its text need not both stay while it is parsed
     try:
-        return json.loads(text), plain
+        return json.loads(text, parse_constant=_refuse_constant), plain
     except json.JSONDecodeError as exc:
         raise ManifestError(f"invalid JSON at column {exc.colno}: {exc.msg}", file=path, line=exc.lineno) from None
+    except _NotJson as exc:
+        raise ManifestError(f"invalid JSON: {exc.args[0]} is not a JSON value (RFC 8259 has no NaN or Infinity)", file=path) from None
     except RecursionError:
         raise ManifestError("invalid JSON: nested too deeply", file=path) from None
+    except ValueError as exc:  # a number over Python's int-string-conversion limit (4300 digits)
+        raise ManifestError(f"JSON that Python cannot read: {_first_clause(exc)}", file=path) from None
+    except MemoryError:
+        raise ManifestError("too big to parse in this machine's memory", file=path) from None
+
+
+class _NotJson(Exception):
+    """A Python extension of JSON (NaN, Infinity, -Infinity) was found."""
+
+
+def _refuse_constant(name: str) -> Any:
+    raise _NotJson(name)
+
+
+def _first_clause(exc: ValueError) -> str:
+    """The ValueError's message up to its advice to the programmer ("use sys.set_int_...")."""
+    return str(exc).split(";")[0]
+
+
+_KINDS = {
+    stat.S_IFIFO: "a FIFO",
+    stat.S_IFCHR: "a character device",
+    stat.S_IFBLK: "a block device",
+    stat.S_IFSOCK: "a socket",
+    stat.S_IFDIR: "a directory",
+}
+
+
+def _not_regular(mode: int) -> str | None:
+    """What kind of file `mode` is when it is not a regular file (one a read must end on)."""
+    if stat.S_ISREG(mode):
+        return None
+    return _KINDS.get(stat.S_IFMT(mode), "not a file")
+
+
+def _read_regular_file(path: Path, max_bytes: int) -> bytes:
+    """The bytes of `path`, a regular file (or a symlink to one) of at most `max_bytes`.
+
+    A FIFO would block the read forever and a device (a copy of /dev/zero) never end it:
+    they are refused by a stat before they are opened (opening some devices acts: a tape
+    rewinds, a watchdog starts), and by an fstat of what was opened, in case the path was
+    swapped in between; O_NONBLOCK keeps that open from waiting for a FIFO's writer. The read
+    stops one byte past the limit, whatever the file claims its size is."""
+    try:
+        kind = _not_regular(os.stat(path).st_mode)
+        if kind is None:
+            fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC)
+    except FileNotFoundError:
+        raise ManifestError("no such file", file=path) from None
+    except OSError as exc:
+        raise ManifestError(f"cannot read: {exc.strerror}", file=path) from None
+    if kind is not None:
+        raise _refused(kind, path)
+    try:
+        status = os.fstat(fd)
+        kind = _not_regular(status.st_mode)
+        if kind is not None:
+            raise _refused(kind, path)
+        if status.st_size > max_bytes:
+            raise _too_big(path, max_bytes)
+        chunks: list[bytes] = []
+        total = 0
+        wanted = status.st_size + 1  # one read for the whole file, one more to see its end
+        while total <= max_bytes:
+            chunk = os.read(fd, min(max(wanted - total, _READ_CHUNK), max_bytes + 1 - total))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            total += len(chunk)
+    except OSError as exc:
+        raise ManifestError(f"cannot read: {exc.strerror}", file=path) from None
+    finally:
+        os.close(fd)
+    if total > max_bytes:
+        raise _too_big(path, max_bytes)  # it grew while it was read, or said it was empty (/proc)
+    return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+
+
+def _refused(kind: str, path: Path) -> ManifestError:
+    if kind == "a directory":
+        return ManifestError("is a directory, not a manifest file", file=path)
+    return ManifestError(f"not a regular file ({kind}): nginxcache reads manifests only from regular files", file=path)
+
+
+def _too_big(path: Path, max_bytes: int) -> ManifestError:
+    return ManifestError(
+        f"larger than {max_bytes} bytes ({_size_text(max_bytes)}), the manifest size limit: "
+        "--max-manifest-size raises it",
+        file=path,
+    )
+
+
+def _size_text(size: int) -> str:
+    for unit, power in (("GiB", 30), ("MiB", 20), ("KiB", 10)):
+        if size >= 1 << power and size % (1 << power) == 0:
+            return f"{size >> power} {unit}"
+    return f"{size} bytes"
 
 
 # What each format's file is called, for messages.
@@ -151,11 +264,12 @@ _DESCRIBED: dict[ManifestFormat, str] = {
 }
 
 
-def load_manifest(path: Path, fmt: ManifestFormat | None = None) -> ManifestReading:
-    """Read a manifest as `fmt`, or as the format detected from its name and content."""
+def load_manifest(path: Path, fmt: ManifestFormat | None = None, *, max_bytes: int = MAX_MANIFEST_BYTES) -> ManifestReading:
+    """Read a manifest as `fmt`, or as the format detected from its name and content.
+    `max_bytes`: a larger file is refused (--max-manifest-size)."""
     if fmt is not None and fmt not in READERS:
         raise ManifestError(f"--manifest-format {fmt.value} is not a manifest format: use --scan DIR for a directory", file=path)
-    data, plain = _read_json(path)
+    data, plain = _read_json(path, max_bytes=max_bytes)
     if fmt is None:
         reading = READERS[detect(data, path)](data, path)
     else:

@@ -45,7 +45,7 @@ def read(data: Any, file: Path) -> ManifestReading:
     unhashed: list[tuple[Entry, str]] = []
     for key, raw_value in files.items():
         where = key_path(*where_files, key)
-        value = webpack.url_path(expect_string(raw_value, file, *where_files, key))
+        value = webpack.url_path(expect_string(raw_value, file, *where_files, key), file, where)
         check_asset_path(value.removeprefix("/"), file=name, key_path=where)
         entry = Entry(value, where)
         names_itself = value == key or value.endswith("/" + key)
@@ -57,5 +57,6 @@ def read(data: Any, file: Path) -> ManifestReading:
             hashed.append(entry)
     if nested and "entrypoints" in manifest:
         for i, path in enumerate(expect_string_list(manifest["entrypoints"], file, "entrypoints")):
-            check_asset_path(webpack.url_path(path).removeprefix("/"), file=name, key_path=key_path("entrypoints", i))
+            where = key_path("entrypoints", i)
+            check_asset_path(webpack.url_path(path, file, where).removeprefix("/"), file=name, key_path=where)
     return in_build_dir(ManifestFormat.CRA, file, hashed, unhashed, REASON)

@@ -11,14 +11,15 @@ are evidence only (they name the entry in messages): they never reach the config
 from __future__ import annotations
 
 from collections.abc import Iterable
+from itertools import islice
 from operator import eq
 from pathlib import Path
 from typing import Any
 
-from nginxcache.errors import ManifestError
+from nginxcache.errors import ManifestError, UnsafeEntryError
 from nginxcache.manifests._common import expect_object, expect_string
 from nginxcache.model import Entries, Entry, ManifestFormat, ManifestReading, key_path
-from nginxcache.quoting import check_asset_path
+from nginxcache.quoting import check_asset_path, first_too_long, shown
 
 VERSIONS = ("1.0", "1.1")
 REASON = "hashed copy named by Django's staticfiles.json (value of paths)"
@@ -45,6 +46,11 @@ def read(data: Any, file: Path) -> ManifestReading:
     if {*map(type, hashed_names)} - {str}:
         for original, value in paths.items():
             expect_string(value, file, "paths", original)
+    too_long = first_too_long(hashed_names)  # classify checks every other rule in bulk, not this one
+    if too_long is not None:
+        i, problem = too_long
+        original = next(islice(paths.keys(), i, None))
+        raise UnsafeEntryError(f"entry {shown(hashed_names[i])} {problem}; refused", file=name, key_path=key_path("paths", original))
     unhashed: list[tuple[Entry, str]] = []
     if any(map(eq, originals, hashed_names)):  # rare: a file left unhashed
         for original in [o for o, h in paths.items() if o == h]:

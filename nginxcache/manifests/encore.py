@@ -49,7 +49,7 @@ def _entrypoint_files(data: Any, file: Path) -> list[tuple[str, str]]:
         for file_type, files in expect_object(by_type, file, "entrypoints", entry_name).items():
             for i, value in enumerate(expect_string_list(files, file, "entrypoints", entry_name, file_type)):
                 where = key_path("entrypoints", entry_name, file_type, i)
-                path = webpack.url_path(value)
+                path = webpack.url_path(value, file, where)
                 check_asset_path(path.removeprefix("/"), file=str(file), key_path=where)
                 listed.append((path, where))
     return listed

@@ -10,10 +10,9 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 from nginxcache.hashtoken import hex_hash
-from nginxcache.manifests._common import expect_object, expect_string
+from nginxcache.manifests._common import expect_object, expect_string, url_parts
 from nginxcache.manifests._versions import query_problem
 from nginxcache.model import Entry, ManifestFormat, ManifestReading, in_build_dir, key_path
 from nginxcache.quoting import check_asset_path
@@ -34,10 +33,11 @@ def looks_like(data: Any) -> bool:
     return versioned
 
 
-def split_version(value: str) -> tuple[str, str | None]:
-    """(path, query or None) of a manifest value; a CDN origin is dropped."""
-    if value.startswith(("http://", "https://", "//")):
-        parts = urlsplit(value)
+def split_version(value: str, file: Path, where: str) -> tuple[str, str | None]:
+    """(path, query or None) of a manifest value; a CDN origin is dropped. A URL urlsplit
+    would misread is refused (see url_parts)."""
+    parts = url_parts(value, file, where)  # refuses a control character in any value, URL or not
+    if parts is not None and value.startswith(("http://", "https://", "//")):
         return parts.path, (parts.query if "?" in value else None)
     path, question, query = value.partition("?")
     return path, (query if question else None)
@@ -50,7 +50,7 @@ def read(data: Any, file: Path) -> ManifestReading:
     unhashed: list[tuple[Entry, str]] = []
     for key, raw_value in manifest.items():
         where = key_path(key)
-        path, query = split_version(expect_string(raw_value, file, key))
+        path, query = split_version(expect_string(raw_value, file, key), file, where)
         relative = check_asset_path(path.removeprefix("/"), file=name, key_path=where)
         if query is not None:
             problem = query_problem(query)

@@ -13,10 +13,9 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 from nginxcache.hashtoken import hex_hash
-from nginxcache.manifests._common import expect_object, expect_string
+from nginxcache.manifests._common import expect_object, expect_string, url_parts
 from nginxcache.model import Entry, ManifestFormat, ManifestReading, in_build_dir, key_path
 from nginxcache.quoting import check_asset_path
 
@@ -27,10 +26,11 @@ def looks_like(data: Any) -> bool:
     return isinstance(data, dict) and bool(data) and all(isinstance(v, str) for v in data.values())
 
 
-def url_path(value: str) -> str:
-    """The URL path of a manifest value: drops a CDN origin and webpack's 'auto/' publicPath."""
-    parts = urlsplit(value)
-    if parts.scheme or parts.netloc:
+def url_path(value: str, file: Path, where: str) -> str:
+    """The URL path of a manifest value: drops a CDN origin and webpack's 'auto/' publicPath.
+    A value urlsplit would misread is refused (see url_parts)."""
+    parts = url_parts(value, file, where)
+    if parts is not None:
         return parts.path
     return value.removeprefix("auto/")
 
@@ -42,7 +42,7 @@ def read(data: Any, file: Path) -> ManifestReading:
     unhashed: list[tuple[Entry, str]] = []
     for key, raw_value in manifest.items():
         where = key_path(key)
-        value = url_path(expect_string(raw_value, file, key))
+        value = url_path(expect_string(raw_value, file, key), file, where)
         check_asset_path(value.removeprefix("/"), file=name, key_path=where)
         entry = Entry(value, where)
         if value.endswith(".map"):

@@ -16,10 +16,9 @@ import dataclasses
 from collections.abc import Iterable, Iterator
 from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any
-from urllib.parse import urlsplit
 
 from nginxcache.errors import ManifestError
-from nginxcache.manifests._common import expect_object, expect_string
+from nginxcache.manifests._common import expect_object, expect_string, url_parts
 from nginxcache.model import Entry, ManifestFormat, ManifestReading, key_path
 from nginxcache.quoting import check_asset_path
 
@@ -37,12 +36,12 @@ def looks_like(data: Any) -> bool:
     return isinstance(children, list) and bool(children) and all(looks_like(child) for child in children)
 
 
-def _served_prefix(public_path: Any) -> str:
+def _served_prefix(public_path: Any, file: Path, where: str) -> str:
     """What webpack puts before an asset's name in its URL, as a URL path ("" if relative)."""
     if not isinstance(public_path, str) or public_path in ("", "auto"):
         return ""
-    parts = urlsplit(public_path)
-    path = parts.path if parts.scheme or parts.netloc else public_path
+    parts = url_parts(public_path, file, where)
+    path = parts.path if parts is not None else public_path
     if not path.startswith("/"):
         return ""  # relative to the page: the names are below the served prefix
     return path if path.endswith("/") else path + "/"
@@ -94,7 +93,8 @@ def read(data: Any, file: Path) -> ManifestReading:
     for compilation, where in _compilations(stats, file):
         if "assets" not in compilation:
             continue
-        prefix = _served_prefix(compilation.get("publicPath", stats.get("publicPath")))
+        public_where = key_path(*where, "publicPath") if "publicPath" in compilation else key_path("publicPath")
+        prefix = _served_prefix(compilation.get("publicPath", stats.get("publicPath")), file, public_where)
         items = compilation["assets"]
         if not isinstance(items, list):
             expect_string(items, file, *where, "assets")  # raises: names the key path
