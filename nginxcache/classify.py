@@ -18,10 +18,10 @@ from operator import eq, ne
 from pathlib import Path
 from typing import NamedTuple
 
-from nginxcache.buildtree import precompressed, served_files
+from nginxcache.buildtree import Symlinks, precompressed, served_files
 from nginxcache.errors import UnsafeEntryError
 from nginxcache.mapformat import ENTRY_TAIL, entry_head, plain_entry_lines
-from nginxcache.model import Classification, Entries, Entry, EntryLines, ManifestReading, UriList
+from nginxcache.model import Classification, Entries, Entry, EntryLines, ManifestFormat, ManifestReading, UriList
 from nginxcache.quoting import asset_path_problem
 
 NOT_LISTED = "not listed as a hashed output by any manifest: revalidated"
@@ -340,6 +340,7 @@ def classify(
     kept: Iterable[ManifestReading] = (),
     immutable_prefixes: Sequence[str] = (),
     service_workers: Sequence[str] = SERVICE_WORKERS,
+    symlinks: Symlinks = Symlinks.FOLLOW,
 ) -> Classification:
     """`local_root`: the served directory when it is on this machine (--root); else each
     manifest's own build directory stands for it. `kept`: manifests of earlier builds
@@ -420,9 +421,13 @@ def classify(
     tree_uris: list[str] | None = None
     missing: list[str] = []
     files: dict[str, str] = {}
+    linked: set[str] = set()  # symlinks nginx will not follow: on disk, but not served
     if scan_tree:
         for tree in trees:
-            files.update(served_files(tree, prefix))
+            walked = served_files(tree, prefix, symlinks)
+            files.update(walked.files)
+            linked.update(walked.refused, (uri for uri, _ in walked.leaving if uri not in walked.files))
+            warnings += _symlink_warnings(tree, walked.leaving, walked.refused, symlinks)
     lines = EntryLines(scan.lines, rest, frozenset(dropped)) if scan.lines is not None else None
     if dropped:
         hashed = UriList(prefix, [name for name in rest if name not in dropped], ascii=scan.ascii, entry_lines=lines)
@@ -443,13 +448,15 @@ def classify(
             # an earlier build's file that is gone: nothing to keep
             lines = lines._replace(dropped=lines.dropped | gone) if lines is not None else None
             hashed = UriList(prefix, [name for name in hashed.rest if name not in gone], ascii=scan.ascii, entry_lines=lines)
-        missing = [uri for uri in hashed if uri not in files]
+        missing = [uri for uri in hashed if uri not in files and uri not in linked]  # links: warned of above
         if missing:
             warnings.append(f"{len(missing)} hashed file(s) named by the manifest are not on disk here: {', '.join(missing[:3])}")
 
     return Classification(
         hashed_uris=hashed,
-        case_sensitive_uris=_case_twins(hashed, unhashed, files, scan.upper, _stored(sources)),
+        case_sensitive_uris=_case_twins(
+            hashed, unhashed, files, scan.upper, _stored(sources), [] if is_build_tree else _originals_up_to_case(readings, scan.upper)
+        ),
         denied_uris=sorted(uri for uri in denied if uri not in hashed),
         evidence=_Evidence(hashed, locator),
         unhashed_evidence=unhashed,
@@ -463,8 +470,54 @@ def classify(
     )
 
 
+_SYMLINK_FATE = {
+    Symlinks.REFUSE: "not served (disable_symlinks on)",
+    Symlinks.OWNER: "served only where the link and its target have one owner (disable_symlinks if_not_owner)",
+    Symlinks.FOLLOW: "SERVED by nginx, wherever they lead (--disable-symlinks off)",
+}
+_SHOWN_LINKS = 10
+
+
+def _symlink_warnings(tree: Path, leaving: list[tuple[str, str]], refused: list[str], symlinks: Symlinks) -> list[str]:
+    """One line per symlink that leads out of the tree (the first few), and one for the links
+    inside it that nginx will refuse."""
+    lines = [f"symlink {uri} leads outside {tree}, to {target}: {_SYMLINK_FATE[symlinks]}" for uri, target in leaving[:_SHOWN_LINKS]]
+    if len(leaving) > _SHOWN_LINKS:
+        lines.append(f"{len(leaving) - _SHOWN_LINKS} more symlink(s) lead outside {tree}: {_SYMLINK_FATE[symlinks]}")
+    if refused:
+        lines.append(
+            f"{len(refused)} symlink(s) inside {tree} are refused by nginx (disable_symlinks on): "
+            f"{', '.join(refused[:3])}; --disable-symlinks if_not_owner serves those whose owner is their target's"
+        )
+    return lines
+
+
+def _originals_up_to_case(readings: Sequence[ManifestReading], upper: list[str]) -> list[str]:
+    """Django's originals (the keys of `paths`: served, revalidated, never in the map) that
+    may equal a hashed name up to case: those with capitals, and those that are a hashed
+    name with capitals, lowered. Without the tree they are the only other names known.
+    A million originals cost a join and a lower() at C speed when none has a capital."""
+    targets = {name.lower() for name in upper}
+    found: list[str] = []
+    for reading in readings:
+        if not (reading.format is ManifestFormat.DJANGO and isinstance(reading.hashed, Entries)):
+            continue
+        originals = [key for key in reading.hashed.entry_keys() if isinstance(key, str)]
+        text = "\n".join(originals)
+        if text != text.lower():
+            found += [name for name in originals if name != name.lower()]
+        if targets:
+            found += filter(targets.__contains__, originals)
+    return found
+
+
 def _case_twins(
-    hashed: UriList, unhashed: Mapping[str, object], files: Mapping[str, str], upper: list[str], stored: Iterable[str]
+    hashed: UriList,
+    unhashed: Mapping[str, object],
+    files: Mapping[str, str],
+    upper: list[str],
+    stored: Iterable[str],
+    originals: Iterable[str] = (),
 ) -> frozenset[str]:
     """Hashed URIs that equal another known name up to case (str.lower()).
 
@@ -477,6 +530,8 @@ def _case_twins(
     """
     prefix = hashed.prefix
     known = [uri[len(prefix) :] for uri in chain(unhashed, files) if uri.startswith(prefix)]
+    others = set(originals)  # below the prefix already: Django's paths are relative to STATIC_ROOT
+    known += others
     changed = [*upper, *(rest for rest in known if rest != rest.lower())]  # in the order they lie in memory
     if not changed:
         return frozenset()
@@ -495,7 +550,7 @@ def _case_twins(
     twins: set[str] = set()
     for low, group in groups.items():
         uri = prefix + low
-        if uri in hashed or uri in unhashed or uri in files:
+        if uri in hashed or uri in unhashed or uri in files or low in others:
             group.add(uri)
         if len(group) > 1:
             twins.update(name for name in group if name in hashed)

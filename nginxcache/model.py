@@ -61,9 +61,13 @@ class Entries(Sequence[Entry]):
         self._head = head
 
     def where(self, index: int) -> str:
+        return key_path(*self._head, self.entry_keys()[index])
+
+    def entry_keys(self) -> Sequence[str | int]:
+        """Each entry's last JSON key (Django: the original's name), in entry order."""
         if not isinstance(self._keys, Sequence):
             self._keys = list(self._keys)
-        return key_path(*self._head, self._keys[index])
+        return self._keys
 
     def __len__(self) -> int:
         return len(self.paths)

@@ -23,6 +23,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from nginxcache.buildtree import Symlinks
 from nginxcache.classify import SERVICE_WORKERS, classify, root_inside_build, verify_regex
 from nginxcache.errors import ManifestError, UnsafeEntryError, UsageError
 from nginxcache.manifests import load_manifest
@@ -100,6 +101,7 @@ class Request:
     add_headers: tuple[str, ...] = ()  # 'Name: value'
     headers_include: str | None = None
     map_hash_sizes: bool = True
+    disable_symlinks: Symlinks = Symlinks.REFUSE  # below --root; REFUSE: nothing outside it is ever served
     server_names: tuple[str, ...] = ()  # for a site file
     listen: tuple[str, ...] = ()  # for a site file
     outputs: Outputs = Outputs()
@@ -171,6 +173,7 @@ def plan(request: Request) -> Plan:
         kept=kept,
         immutable_prefixes=immutable_prefixes,
         service_workers=(*SERVICE_WORKERS, *request.service_workers),
+        symlinks=request.disable_symlinks,
     )
     warnings += classification.warnings
     _check_placement(classification, prefix, request.root, local_root, readings, warnings)
@@ -210,6 +213,7 @@ def plan(request: Request) -> Plan:
         brotli_static=request.brotli,
         regex=regex,
         serve_manifest=request.serve_manifest,
+        symlinks=request.disable_symlinks,
     )
     if classification.brotli_siblings and not options.brotli_static:
         warnings.append(".br files are present but served only with --brotli (Debian: libnginx-mod-http-brotli-static)")

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
+from nginxcache.buildtree import Symlinks
 from nginxcache.classify import explain as evidence_for
 from nginxcache.classify import is_dotfile
 from nginxcache.errors import UsageError
@@ -50,6 +51,12 @@ class RenderOptions:
     brotli_static: bool = False  # needs ngx_http_brotli_static_module
     regex: str | None = None  # the regex strategy's pattern
     serve_manifest: bool = False
+    symlinks: Symlinks = Symlinks.REFUSE  # disable_symlinks below the root: nothing outside it is served
+
+    @property
+    def disable_symlinks(self) -> tuple[str, ...]:
+        """The arguments of the location's `disable_symlinks`."""
+        return ("off",) if self.symlinks is Symlinks.FOLLOW else (self.symlinks.value, "from=$document_root")
 
     @property
     def cors_var(self) -> str:

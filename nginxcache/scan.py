@@ -137,12 +137,17 @@ def _tree_files(root: Path, notes: list[str]) -> Iterator[tuple[str, str]]:
     directory. Symlinked directories are followed after all real ones, each real directory
     once, so loops end and a real path wins over an alias."""
     info = root.stat()
+    top = os.path.realpath(root)
+    inside = top.rstrip("/") + "/"
     seen: dict[tuple[int, int], str] = {(info.st_dev, info.st_ino): "."}
     stack: list[tuple[str, str]] = [(str(root), "")]
     linked: list[tuple[str, str, tuple[int, int]]] = []
     while stack or linked:
         if not stack:
             path, rel, key = linked.pop(0)
+            if os.path.realpath(path) != top and not os.path.realpath(path).startswith(inside):
+                notes.append(f"{rel[:-1]!r}: symlink to a directory outside the scanned one: not followed")
+                continue
             if key in seen:
                 notes.append(
                     f"{rel[:-1]!r}: symlink to a directory already scanned as {seen[key]!r} (a loop or an alias): "
@@ -171,6 +176,9 @@ def _tree_files(root: Path, notes: list[str]) -> Iterator[tuple[str, str]]:
                         seen[key] = relpath
                         subdirs.append((entry.path, relpath + "/"))
                 elif entry.is_file():
+                    if entry.is_symlink() and not os.path.realpath(entry.path).startswith(inside):
+                        notes.append(f"{relpath!r}: symlink to a file outside the scanned directory, skipped")
+                        continue
                     yield relpath, entry.path
                 elif entry.is_symlink() and not os.path.exists(entry.path):
                     notes.append(f"{relpath!r}: broken symlink, skipped")

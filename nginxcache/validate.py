@@ -125,6 +125,7 @@ def intended_server(classification: Classification, options: RenderOptions) -> l
             _d("alias", options.root),
             _d("expires", "off"),
             _d("etag", "on"),
+            _d("disable_symlinks", *options.disable_symlinks),
             *compression,
             *_added_headers(options, cache_control),
             _d("error_page", "404", options.not_found_location),

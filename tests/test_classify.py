@@ -276,3 +276,32 @@ def test_a_manifest_below_root_is_denied_where_it_lies(tmp_path: Path) -> None:
     assert classify([read], "/", local_root=tree).denied_uris == ["/meta/meta.json"]
     kept_served = dataclasses.replace(read, served_by_design=True)
     assert classify([kept_served], "/", local_root=tree).denied_uris == []
+
+
+@pytest.mark.parametrize("root", [None, "/srv/remote/static"])
+def test_django_original_equal_to_a_hashed_name_up_to_case_without_the_tree(tmp_path: Path, root: str | None) -> None:
+    """App.css -> App.0a1b2c3d4e5f.css, and an original app.0a1b2c3d4e5f.css (revalidated):
+    nginx compares map keys without regard to case, so the hashed one must be a
+    case-sensitive key, or the original would be served immutable. The manifest alone says so."""
+    from nginxcache import pipeline
+
+    manifest = tmp_path / "elsewhere" / "staticfiles.json"
+    manifest.parent.mkdir()
+    manifest.write_text(json.dumps({"version": "1.1", "paths": {
+        "App.css": "App.0a1b2c3d4e5f.css",
+        "app.0a1b2c3d4e5f.css": "app.0a1b2c3d4e5f.99aa88bb77cc.css",
+        "Other.css": "Other.1234567890ab.css",
+    }}))
+    planned = pipeline.plan(pipeline.Request(manifests=(manifest,), prefix="/static/", root=root))
+    assert planned.classification.case_sensitive_uris == frozenset({"/static/App.0a1b2c3d4e5f.css"})
+    answer_for = {uri: policy_answer(uri, planned) for uri in ("/static/App.0a1b2c3d4e5f.css", "/static/app.0a1b2c3d4e5f.css")}
+    assert answer_for["/static/App.0a1b2c3d4e5f.css"] is True and answer_for["/static/app.0a1b2c3d4e5f.css"] is False
+    http = pipeline.render(planned).text("http")
+    assert '"~^/static/App\\\\.0a1b2c3d4e5f\\\\.css\\\\z" 1;' in http
+    assert '"/static/App.0a1b2c3d4e5f.css" 1;' not in http
+
+
+def policy_answer(uri: str, planned: object) -> bool:
+    from nginxcache.policy import answer
+
+    return answer(uri, planned.classification, planned.options).hashed  # type: ignore[attr-defined]

@@ -19,6 +19,7 @@ from typing import Annotated, Any, TypeVar
 import typer
 from typer.models import ArgumentInfo
 
+from nginxcache.buildtree import Symlinks
 from nginxcache.cli.common import warn
 from nginxcache.errors import UsageError
 from nginxcache.model import ManifestFormat, Strategy
@@ -79,6 +80,7 @@ class PolicyOptions:
     service_worker: list[str] | None
     serve_manifest: bool
     deny_source_maps: bool
+    disable_symlinks: Symlinks
     strategy: Strategy
     pattern: str | None
     max_age: int
@@ -104,6 +106,7 @@ class PolicyOptions:
             service_workers=tuple(self.service_worker or ()),
             serve_manifest=self.serve_manifest,
             deny_source_maps=self.deny_source_maps,
+            disable_symlinks=self.disable_symlinks,
             max_age=self.max_age,
             unhashed_max_age=self.unhashed_max_age,
             gzip_static=self.gzip_static,
@@ -187,6 +190,18 @@ _DECLARED: dict[str, tuple[Any, Any]] = {
     ),
     "serve_manifest": (Annotated[bool, _flag("--serve-manifest", "Serve the build manifest itself (404 by default).")], False),
     "deny_source_maps": (Annotated[bool, _flag("--deny-source-maps", "Answer 404 for source maps (*.map).")], False),
+    "disable_symlinks": (
+        Annotated[
+            Symlinks,
+            typer.Option(
+                metavar="on|if_not_owner|off",
+                help="nginx's disable_symlinks below the root. on: no symlink is followed, so nothing outside the root is "
+                "served. if_not_owner: links whose owner is their target's are followed (collectstatic --link). "
+                "off: every link is followed, wherever it leads.",
+            ),
+        ],
+        Symlinks.REFUSE,
+    ),
     "strategy": (
         Annotated[
             Strategy,
