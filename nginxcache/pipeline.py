@@ -26,7 +26,7 @@ from pathlib import Path
 from nginxcache.buildtree import Symlinks
 from nginxcache.classify import SERVICE_WORKERS, classify, root_inside_build, verify_regex
 from nginxcache.errors import ManifestError, UnsafeEntryError, UsageError
-from nginxcache.manifests import load_manifest
+from nginxcache.manifests import MAX_MANIFEST_BYTES, load_manifest
 from nginxcache.manifests.webpack_stats import combine_stats
 from nginxcache.model import CachePolicy, Classification, ManifestFormat, ManifestReading, Strategy
 from nginxcache.nginxrun import nginx_test
@@ -101,6 +101,7 @@ class Request:
     add_headers: tuple[str, ...] = ()  # 'Name: value'
     headers_include: str | None = None
     map_hash_sizes: bool = True
+    max_manifest_bytes: int = MAX_MANIFEST_BYTES  # a manifest larger than this is refused (exit 3)
     disable_symlinks: Symlinks = Symlinks.REFUSE  # below --root; REFUSE: nothing outside it is ever served
     server_names: tuple[str, ...] = ()  # for a site file
     listen: tuple[str, ...] = ()  # for a site file
@@ -138,10 +139,13 @@ def plan(request: Request) -> Plan:
     warnings: list[str] = []
     notes: list[str] = []
     # webpack's stats.json given beside its manifest.json corrects it (removeKeyHash look-alikes)
-    readings = combine_stats([load_manifest(path, request.manifest_format) for path in request.manifests])
+    def read(path: Path) -> ManifestReading:
+        return load_manifest(path, request.manifest_format, max_bytes=request.max_manifest_bytes)
+
+    readings = combine_stats([read(path) for path in request.manifests])
     trust = compile_regex(request.trust_pattern, "--trust-pattern") if request.trust_pattern else None
     readings += [scan_directory(directory, trust_pattern=trust).reading for directory in request.scan]
-    kept = [load_manifest(path, request.manifest_format) for path in request.keep_manifests]
+    kept = [read(path) for path in request.keep_manifests]
     # os.path.isdir: a root this user may not enter counts as not on this machine (no traceback)
     local_root = Path(request.root) if request.root is not None and os.path.isdir(request.root) else None
     inside = {below for below in (root_inside_build(reading, local_root) for reading in readings) if below is not None}

@@ -168,3 +168,12 @@ def test_explain_outside_the_prefix_says_another_location_answers(capsys) -> Non
         "/users/42\n  not handled here: outside --prefix /assets/: not handled by this config "
         "(the server's other locations answer it)\n"
     )
+
+
+@pytest.mark.parametrize(("size", "code"), [("100", ExitCode.BAD_INPUT), ("1K", ExitCode.OK), ("1G", ExitCode.OK), ("1X", ExitCode.USAGE)])
+def test_max_manifest_size_is_a_policy_option_with_units(capsys, size: str, code: int) -> None:
+    manifest = SAMPLES / "vite" / "dist" / ".vite" / "manifest.json"  # 600-odd bytes
+    assert main(["render", str(manifest), "--prefix", "/", "--max-manifest-size", size]) == code
+    err = capsys.readouterr().err
+    if code == ExitCode.BAD_INPUT:
+        assert "larger than 100 bytes" in err and "--max-manifest-size raises it" in err

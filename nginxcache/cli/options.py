@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
@@ -22,6 +23,7 @@ from typer.models import ArgumentInfo
 from nginxcache.buildtree import Symlinks
 from nginxcache.cli.common import warn
 from nginxcache.errors import UsageError
+from nginxcache.manifests import MAX_MANIFEST_BYTES
 from nginxcache.model import ManifestFormat, Strategy
 from nginxcache.pipeline import ONE_YEAR, Outputs, Request
 
@@ -80,6 +82,7 @@ class PolicyOptions:
     service_worker: list[str] | None
     serve_manifest: bool
     deny_source_maps: bool
+    max_manifest_size: int
     disable_symlinks: Symlinks
     strategy: Strategy
     pattern: str | None
@@ -107,6 +110,7 @@ class PolicyOptions:
             serve_manifest=self.serve_manifest,
             deny_source_maps=self.deny_source_maps,
             disable_symlinks=self.disable_symlinks,
+            max_manifest_bytes=self.max_manifest_size,
             max_age=self.max_age,
             unhashed_max_age=self.unhashed_max_age,
             gzip_static=self.gzip_static,
@@ -190,6 +194,18 @@ _DECLARED: dict[str, tuple[Any, Any]] = {
     ),
     "serve_manifest": (Annotated[bool, _flag("--serve-manifest", "Serve the build manifest itself (404 by default).")], False),
     "deny_source_maps": (Annotated[bool, _flag("--deny-source-maps", "Answer 404 for source maps (*.map).")], False),
+    "max_manifest_size": (
+        Annotated[
+            int,
+            typer.Option(
+                metavar="SIZE",
+                parser=lambda text: parse_size(text, "--max-manifest-size"),
+                help="Refuse a manifest larger than this: bytes, or with K, M or G (binary).",
+                show_default=f"{MAX_MANIFEST_BYTES >> 30}G",
+            ),
+        ],
+        MAX_MANIFEST_BYTES,
+    ),
     "disable_symlinks": (
         Annotated[
             Symlinks,
@@ -268,6 +284,19 @@ _DECLARED: dict[str, tuple[Any, Any]] = {
     ),
 }
 assert list(_DECLARED) == [f.name for f in fields(PolicyOptions)], "declare every policy option, in order"
+
+_SIZE = re.compile(r"([0-9]{1,15})\s*([KMG]?)(?:i?B)?", re.IGNORECASE)
+
+
+def parse_size(text: str | int, option: str) -> int:
+    """`1073741824`, `512M`, `1G` (binary units) -> bytes (Typer passes the default as it is)."""
+    if isinstance(text, int):
+        return text
+    found = _SIZE.fullmatch(text.strip())
+    if found is None or int(found.group(1)) == 0:
+        raise typer.BadParameter(f"{text!r} is not a size: give bytes, or a number with K, M or G", param_hint=option)
+    return int(found.group(1)) << {"": 0, "K": 10, "M": 20, "G": 30}[found.group(2).upper()]
+
 
 Command = TypeVar("Command", bound=Callable[..., None])
 
