@@ -56,14 +56,10 @@ def probe(
         typer.Argument(metavar="BASE_URL", help="The site's origin: https://www.example.com, http://127.0.0.1:8080.", show_default=False),
     ],
     manifest: ManifestOpt,
-    concurrency: Annotated[
-        int, typer.Option(metavar="N", min=1, max=MAX_CONCURRENCY, help="Requests in flight at once.")
-    ] = 8,
+    concurrency: Annotated[int, typer.Option(metavar="N", min=1, max=MAX_CONCURRENCY, help="Requests in flight at once.")] = 8,
     timeout: Annotated[
         float,
-        typer.Option(
-            metavar="SECONDS", min=0.1, max=300.0, help="Seconds to wait for a connection or an answer, per request."
-        ),
+        typer.Option(metavar="SECONDS", min=0.1, max=300.0, help="Seconds to wait for a connection or an answer, per request."),
     ] = 10.0,
     output_format: Annotated[
         OutputFormat,
