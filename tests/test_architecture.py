@@ -17,7 +17,7 @@ PACKAGE = REPO / "nginxcache"
 LAYERS: list[tuple[str, ...]] = [
     ("nginxcache", "nginxcache.errors"),
     ("nginxcache.tempfiles",),
-    ("nginxcache.model", "nginxcache.quoting", "nginxcache.hashtoken", "nginxcache.maphash"),
+    ("nginxcache.model", "nginxcache.quoting", "nginxcache.hashtoken", "nginxcache.maphash", "nginxcache.httpwire"),
     ("nginxcache.manifests", "nginxcache.scan", "nginxcache.mapformat", "nginxcache.buildtree"),
     ("nginxcache.classify",),
     ("nginxcache.policy",),

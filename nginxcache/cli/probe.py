@@ -14,7 +14,8 @@ from nginxcache.cli.app import command
 from nginxcache.cli.common import handle_errors, report, report_notes, warn
 from nginxcache.cli.options import ManifestOpt, PolicyOptions, policy_options
 from nginxcache.errors import ExitCode
-from nginxcache.probe import MAX_CONCURRENCY, build_checks, format_json, format_text, parse_base_url, run
+from nginxcache.httpwire import parse_base_url
+from nginxcache.probe import MAX_CONCURRENCY, build_checks, format_json, format_text, run
 
 
 class OutputFormat(StrEnum):
