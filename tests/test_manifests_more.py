@@ -591,10 +591,10 @@ def test_angular_real_sample() -> None:
 def test_angular_names(tmp_path: Path) -> None:
     sha1 = "0" * 40
     urls = [
-        "/app/main.4ab3d5e1f0a6c9e2b7d3.js",  # webpack builder, hex
-        "/app/runtime.0f1e2d3c4b5a69788796.js",
+        "/app/main.4ab3d5e1f0a6c9e2b7d3.js",  # webpack builder, hex: no plain digest of the file
         "/app/styles-ABCDEFGH.css",  # esbuild builder, letters only, builder's own name
-        "/app/lazy-Q2W3E4R5.js",  # a digit: any name
+        "/app/chunk-Q2W3E4R5.js",  # esbuild builder, lazy chunk
+        "/app/lazy-Q2W3E4R5.js",  # a named chunk, or a file copied from public/: not the builder's name
         "/app/app-STANDARD.css",  # letters only, not the builder's name: copied from public/
         "/app/assets/media/x-STANDARD.png",
         "/app/ngsw-worker.js", "/app/safety-worker.js", "/app/worker-basic.min.js", "/app/index.html",
@@ -602,9 +602,27 @@ def test_angular_names(tmp_path: Path) -> None:
     ]
     data = {"configVersion": 1, "timestamp": 1, "index": "/app/index.html", "hashTable": {u: sha1 for u in urls}}
     reading = load_manifest(write(tmp_path, "dist/browser/ngsw.json", data))
-    assert hashed_paths(reading) == {"/app/main.4ab3d5e1f0a6c9e2b7d3.js", "/app/runtime.0f1e2d3c4b5a69788796.js",
-                                     "/app/styles-ABCDEFGH.css", "/app/lazy-Q2W3E4R5.js", "/app/assets/media/x-STANDARD.png"}
-    assert "/app/app-STANDARD.css" in unhashed_paths(reading)
+    assert hashed_paths(reading) == {"/app/styles-ABCDEFGH.css", "/app/chunk-Q2W3E4R5.js", "/app/assets/media/x-STANDARD.png"}
+    assert {"/app/app-STANDARD.css", "/app/lazy-Q2W3E4R5.js", "/app/main.4ab3d5e1f0a6c9e2b7d3.js"} <= unhashed_paths(reading)
+
+
+def test_angular_file_copied_from_public_that_looks_hashed_revalidates(tmp_path: Path) -> None:
+    """The bug of issue 11: public/legacy.0123abcd.js is listed by ngsw.json like every file,
+    and its name looks hashed; hashTable's SHA-1 shows the name is no digest of the content.
+    A name that is one (a hex prefix of the SHA-1) counts, whoever wrote it."""
+    import hashlib
+
+    copied = b"console.log('legacy, edited in place')"
+    digested = b"console.log('named by its content')"
+    sha = hashlib.sha1(digested).hexdigest()
+    table = {
+        "/legacy.0123abcd.js": hashlib.sha1(copied).hexdigest(),
+        f"/vendor.{sha[:10]}.js": sha,
+        "/main-U3BHGLBB.js": hashlib.sha1(b"main").hexdigest(),
+    }
+    reading = load_manifest(write(tmp_path, "browser/ngsw.json", {"configVersion": 1, "hashTable": table}))
+    assert hashed_paths(reading) == {f"/vendor.{sha[:10]}.js", "/main-U3BHGLBB.js"}
+    assert "/legacy.0123abcd.js" in unhashed_paths(reading)
 
 
 def test_angular_detected_by_shape(tmp_path: Path) -> None:

@@ -1,12 +1,17 @@
 """Angular's service worker manifest: dist/<app>/browser/ngsw.json.
 
-`hashTable` maps every URL the service worker caches to the sha1 of its content: the
-hash is of the bytes, not in the name, so it says nothing about how long a URL may be
-cached. A URL is hashed only when its name carries a hash: `main.<hex>.js` (webpack
-builder, hashtoken.hex_hash) or `main-<BASE32>.js` (esbuild `application` builder,
-hashtoken.base32_hash). A base32 token of letters alone (one real hash in five) counts
-only for the builder's own names (main, polyfills, styles, scripts, chunk, worker, and
-media/), so a file copied from public/ named `app-STANDARD.css` is not taken for one.
+ngsw.json lists every file the service worker caches, the build's outputs and the files
+copied from public/ alike: it is evidence that a file exists, not that its name changes with
+its content. A file copied from public/ named `legacy.0123abcd.js` merely looks hashed, and a
+year of caching would serve it stale after its next edit. So a URL counts as hashed only on
+evidence:
+- the esbuild `application` builder's own names with its hash, `main-<BASE32>.js`
+  (main, polyfills, styles, scripts, chunk, worker, and media/): public/ cannot produce them
+  without naming a file exactly like the builder's output;
+- a hex token in the name that is a prefix of the file's SHA-1, which `hashTable` gives: the
+  name is then a digest of the content, whoever wrote it.
+Anything else listed revalidates, the webpack builder's `main.<hex>.js` and named lazy chunks
+included (their hashes are no plain digest of the file): failing safe costs a 304.
 `index.html`, `ngsw-worker.js`, `favicon.ico`, `manifest.webmanifest` revalidate.
 
 ngsw.json itself is fetched by the service worker and must stay served: manifest_relpath
@@ -26,7 +31,14 @@ from nginxcache.model import Entry, ManifestFormat, ManifestReading, key_path
 from nginxcache.quoting import check_asset_path
 
 FILE_NAME = "ngsw.json"
-REASON = "listed in Angular's ngsw.json with the build's hash in its name"
+REASON = (
+    "listed in Angular's ngsw.json with the esbuild builder's own name and hash, or with a hex in its name "
+    "that hashTable shows is the SHA-1 of its content"
+)
+NOT_EVIDENCE = (
+    "listed in ngsw.json (every file is), but neither the builder's own name and hash nor a "
+    "digest of its content is in its name: revalidated"
+)
 BUILDER_NAMES = frozenset({"main", "polyfills", "styles", "scripts", "chunk", "worker"})
 
 
@@ -34,14 +46,19 @@ def looks_like(data: Any) -> bool:
     return isinstance(data, dict) and isinstance(data.get("hashTable"), dict) and "configVersion" in data
 
 
-def name_carries_hash(url: str) -> bool:
-    if hex_hash(url) is not None:
-        return True
+def builder_output(url: str) -> bool:
+    """The esbuild application builder's own output name: `main-<BASE32>.js`, `media/x-<BASE32>.png`."""
     token = base32_hash(url)
     if token is None:
         return False
     stem = posixpath.splitext(posixpath.basename(url))[0][: -len(token) - 1]
-    return any(c.isdigit() for c in token) or stem in BUILDER_NAMES or posixpath.basename(posixpath.dirname(url)) == "media"
+    return stem in BUILDER_NAMES or posixpath.basename(posixpath.dirname(url)) == "media"
+
+
+def digest_in_name(url: str, sha1: str) -> bool:
+    """A hex token of the name (8 or more characters) that the content's SHA-1 starts with."""
+    token = hex_hash(url)
+    return token is not None and sha1.lower().startswith(token.lower())
 
 
 def read(data: Any, file: Path) -> ManifestReading:
@@ -56,10 +73,12 @@ def read(data: Any, file: Path) -> ManifestReading:
         path = url.removeprefix("./")
         check_asset_path(path.removeprefix("/"), file=name, key_path=where)
         entry = Entry(path, where)
-        if name_carries_hash(path):
+        if builder_output(path):
+            hashed.append(entry)
+        elif digest_in_name(path, content_hash):
             hashed.append(entry)
         else:
-            unhashed.append((entry, "listed in ngsw.json's hashTable (a hash of its content), but its name carries no hash"))
+            unhashed.append((entry, NOT_EVIDENCE))
     return ManifestReading(
         format=ManifestFormat.ANGULAR,
         file=name,
