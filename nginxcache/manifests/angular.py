@@ -73,9 +73,7 @@ def read(data: Any, file: Path) -> ManifestReading:
         path = url.removeprefix("./")
         check_asset_path(path.removeprefix("/"), file=name, key_path=where)
         entry = Entry(path, where)
-        if builder_output(path):
-            hashed.append(entry)
-        elif digest_in_name(path, content_hash):
+        if builder_output(path) or digest_in_name(path, content_hash):
             hashed.append(entry)
         else:
             unhashed.append((entry, NOT_EVIDENCE))
