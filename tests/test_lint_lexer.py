@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 from crossplane.errors import NgxParserBaseException
-from crossplane.lexer import lex
+from crossplane.lexer import _balance_braces, _lex_file_object
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -41,14 +41,17 @@ def lexed(text: str, min_run: int) -> tuple[list[Token], tuple[str, str, int | N
 
 
 def crossplane_lexed(data: bytes) -> tuple[list[Token], tuple[str, str, int | None] | None]:
-    """crossplane.lexer.lex on the file itself."""
+    """crossplane's lexer on the file itself, read as nginx reads it: a carriage return kept
+    (crossplane.lexer.lex opens with universal newlines, so `# note\\r}` would end the comment
+    where nginx does not)."""
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "x.conf"
         path.write_bytes(data)
         found: list[Token] = []
         try:
-            for token in lex(str(path)):
-                found.append(token)
+            with open(path, encoding="utf-8", errors="replace", newline="") as handle:
+                for token in _balance_braces(_lex_file_object(handle)):
+                    found.append(token)
         except NgxParserBaseException as exc:
             return found, (type(exc).__name__, exc.strerror, exc.lineno)
     return found, None
@@ -156,7 +159,7 @@ def test_short_runs_are_left_to_crossplane() -> None:
     assert has_run("map $uri $x {\n" + entries(MIN_RUN) + "}\n")
 
 
-@pytest.mark.parametrize("name", ["escapes", "braces_in_quotes", "empty_words", "hash_inside_words", "crlf", "lone_cr",
+@pytest.mark.parametrize("name", ["escapes", "braces_in_quotes", "empty_words", "hash_inside_words", "crlf",
                                   "run_at_end", "if_and_include_as_keys", "server_level_run"])
 def test_plain_lines_with_escapes_quotes_and_braces_are_taken(name: str) -> None:
     assert has_run(TRICKY[name], 2)

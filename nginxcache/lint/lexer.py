@@ -33,7 +33,7 @@ _WORD = r"""(?:"[^"\\\n]*+(?:\\.[^"\\\n]*+)*+"|'[^'\\\n]*+(?:\\.[^'\\\n]*+)*+'|[
 
 
 def _statement(word: str) -> str:
-    return rf"[ \t]*+{word}[ \t]++{word}[ \t]*+;[ \t]*+\n"
+    return rf"[ \t]*+{word}[ \t]++{word}[ \t]*+;[ \t\r]*+\n"  # \r: CRLF files
 
 
 _STATEMENTS = re.compile(_statement(f"({_WORD})"))
@@ -69,8 +69,9 @@ def tokens(text: str, min_run: int | None = None) -> Iterator[Token | Run]:
     """The file's tokens, with a Run in place of the tokens of each run of at least `min_run`
     plain lines (default MIN_RUN) that begins where a statement starts. crossplane's syntax
     errors (NgxParserBaseException) are raised where crossplane raises them."""
-    if "\r" in text:  # crossplane opens files with universal newlines
-        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    # A carriage return stays: nginx reads it as white space but ends a comment only at a line
+    # feed, so `# note\r}` hides the brace (crossplane.lexer.lex opens files with universal
+    # newlines and would see it). crossplane's lexer reads this text the way nginx does.
     cuts = _cuts(text, MIN_RUN if min_run is None else min_run)
     spliced = _spliced(text, cuts) if cuts else None
     return iter(spliced) if spliced is not None else _crossplane(text)

@@ -90,49 +90,81 @@ def location_regex(node: Node) -> re.Pattern[str] | None:
     return nginx_regex(pattern, modifier == "~*")
 
 
-def find_location(server: Node, uri: str) -> Node:
-    """The location nginx picks for `uri` in this server (the server itself when none
-    matches): exact, then the longest prefix and the locations nested in it, then the
-    regexes in order unless that prefix is `^~`."""
-    found, _ = _find(server, uri)
-    return found if found is not None else server
+@dataclass(frozen=True, slots=True)
+class _LocationIndex:
+    """The locations directly in one block, sorted the way nginx tries them."""
+
+    exact: dict[str, Node]  # the first of equal patterns wins
+    prefixes: list[tuple[str, Node, bool]]  # (pattern, location, ^~), in file order
+    regexes: list[tuple[re.Pattern[str], Node]]  # in file order, the uncompilable left out
 
 
-def _find(block: Node, uri: str) -> tuple[Node | None, bool]:
-    exact: list[Node] = []
-    prefix: list[tuple[Node, str, bool]] = []
-    regex: list[Node] = []
+def _location_index(block: Node) -> _LocationIndex:
+    # Built once per block: the rules ask for hundreds of sample URIs per server.
+    index = block.location_index
+    if isinstance(index, _LocationIndex):
+        return index
+    exact: dict[str, Node] = {}
+    prefixes: list[tuple[str, Node, bool]] = []
+    regexes: list[tuple[re.Pattern[str], Node]] = []
     for location in block.children("location"):
         if location.block is None:
             continue
         modifier, pattern = location_spec(location)
         if modifier == "=":
-            if pattern == uri:
-                exact.append(location)
+            exact.setdefault(pattern, location)
         elif modifier in ("", "^~"):
-            if uri.startswith(pattern):
-                prefix.append((location, pattern, modifier == "^~"))
+            prefixes.append((pattern, location, modifier == "^~"))
         elif modifier in ("~", "~*"):
-            regex.append(location)
-    if exact:
-        return exact[0], True
-    result: Node | None = None
-    noregex = False
-    if prefix:
-        best, _, noregex = max(prefix, key=lambda item: len(item[1]))
-        result = best
-        nested, done = _find(best, uri)
-        if nested is not None:
-            result = nested
-        if done:
-            return result, True
-    if not noregex:
-        for location in regex:
             compiled = location_regex(location)
-            if compiled is not None and compiled.search(uri):
-                nested, _ = _find(location, uri)
-                return (nested if nested is not None else location), True
-    return result, False
+            if compiled is not None:
+                regexes.append((compiled, location))
+    index = _LocationIndex(exact, prefixes, regexes)
+    block.location_index = index
+    return index
+
+
+def find_location(server: Node, uri: str) -> Node:
+    """The location nginx picks for `uri` in this server (the server itself when none
+    matches): exact, then the longest prefix and the locations nested in it, then the
+    regexes in order unless that prefix is `^~`; in a regex location that matches, the
+    same again for the locations nested in it."""
+    block, answer = server, server
+    while True:  # a loop, not recursion: locations may nest 10^4 deep
+        found, regex = _find(block, uri)
+        if regex is None:
+            return found if found is not None else answer
+        block = answer = regex
+
+
+def _find(block: Node, uri: str) -> tuple[Node | None, Node | None]:
+    """(the location `block` gives `uri` without entering a regex location, None) or
+    (None, the regex location that takes it: the answer is what that one gives)."""
+    levels: list[tuple[Node | None, bool, list[tuple[re.Pattern[str], Node]]]] = []
+    current = block
+    while True:
+        index = _location_index(current)
+        exact = index.exact.get(uri)
+        if exact is not None:
+            return exact, None
+        best: Node | None = None
+        best_length, noregex = -1, False
+        for pattern, location, stop in index.prefixes:
+            if len(pattern) > best_length and uri.startswith(pattern):
+                best, best_length, noregex = location, len(pattern), stop
+        levels.append((best, noregex, index.regexes))
+        if best is None:
+            break
+        current = best
+    result: Node | None = None
+    for best, noregex, regexes in reversed(levels):  # the innermost prefix first, as nginx returns
+        if result is None:
+            result = best
+        if not noregex:
+            for compiled, location in regexes:
+                if compiled.search(uri):
+                    return None, location
+    return result, None
 
 
 def servers(tree: ConfigTree) -> list[Node]:
@@ -178,34 +210,60 @@ def chain(node: Node) -> list[Node]:
 
 def nearest(block: Node, *names: str) -> Node | None:
     """The directive in effect in `block`: its own, else the nearest enclosing block's."""
-    for candidate in chain(block):
-        own = candidate.children(*names)
-        if own:
-            return own[0]
-    return None
+    found = nearest_all(block, *names)
+    return found[0] if found else None
 
 
 def nearest_all(block: Node, *names: str) -> list[Node]:
-    """All such directives of the innermost block that has any (add_header, error_page...)."""
-    for candidate in chain(block):
+    """All such directives of the innermost block that has any (add_header, error_page...).
+
+    Remembered on each block of the chain walked (its own chain is the rest of this one):
+    asked for every block, locations nested 10^4 deep would cost depth squared.
+    """
+    walked: list[Node] = []
+    found: list[Node] = []
+    for candidate in chain_iter(block):
+        known = candidate.inherited.get(names) if candidate.inherited is not None else None
+        if known is not None:
+            found = known
+            break
+        walked.append(candidate)
         own = candidate.children(*names)
         if own:
-            return own
-    return []
+            found = own
+            break
+    for candidate in walked:
+        if candidate.inherited is None:
+            candidate.inherited = {}
+        candidate.inherited[names] = found
+    return found
+
+
+def chain_iter(node: Node) -> Iterator[Node]:
+    """chain(node), lazily: a search that stops early does not walk up to http."""
+    yield node
+    for ancestor in node.ancestors():
+        if ancestor.name in _INHERITING:
+            yield ancestor
+        if ancestor.name == "http":
+            return
 
 
 def effective_headers(block: Node) -> list[Node]:
     """The add_header lines nginx applies in `block`: the innermost block's that has any
     (a block with add_header drops all of the enclosing ones), unless add_header_inherit
     merge (nginx >= 1.29.3)."""
-    blocks = chain(block)
-    for index, candidate in enumerate(blocks):
-        own = candidate.children("add_header")
-        if own:
-            if _inherit_mode(blocks[index:]) == "merge" and index + 1 < len(blocks):
-                return own + effective_headers(blocks[index + 1])
-            return own
-    return []
+    own = nearest_all(block, "add_header")
+    if not own:
+        return []
+    holder = own[0].parent
+    assert holder is not None
+    mode = nearest(holder, "add_header_inherit")
+    if mode is not None and mode.args and mode.args[0].lower() == "merge":
+        outer = next(itertools.islice(chain_iter(holder), 1, None), None)
+        if outer is not None:
+            return own + effective_headers(outer)
+    return own
 
 
 def _inherit_mode(blocks: list[Node]) -> str:

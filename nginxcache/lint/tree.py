@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import glob
 import os
+import re
+import stat
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -31,8 +33,12 @@ ROOT_CONTEXTS: dict[str, tuple[str, ...]] = {
     "server": ("http", "server"),
     "location": ("http", "location"),
 }
-MAX_INCLUDE_DEPTH = 64
 DEFAULT_CONF_DIR = "/etc/nginx"
+# The largest config file lint reads (docs/lint.md): the text, its tokens and its tree stay
+# in memory together, some 10 times the file's size.
+MAX_CONFIG_BYTES = 256 * 1024 * 1024
+# Nesting (blocks and includes) beyond which lint warns: nginx itself recurses per level.
+NGINX_STACK_DEPTH = 10_000
 
 
 class ConfigError(NginxcacheError):
@@ -55,11 +61,27 @@ class Node:
     block: list[Node] | None = field(default=None, repr=False)
     parent: Node | None = field(default=None, repr=False)
     is_root: bool = False
+    # names -> children() of those names: the rules ask http { } for the same directives once
+    # per server and sampled URI, and http { } may hold 10^5 servers (filtering it each time
+    # made lint quadratic in the number of servers). The tree does not change after load_tree.
+    _children: dict[tuple[str, ...], list[Node]] | None = field(default=None, repr=False)
+    # semantics.find_location's index of the locations directly in this block, built on first use
+    location_index: object = field(default=None, repr=False)
+    # semantics.nearest_all's answers for this block, by directive names
+    inherited: dict[tuple[str, ...], list[Node]] | None = field(default=None, repr=False)
 
     def children(self, *names: str) -> list[Node]:
+        """The statements of this block with these names (all of them when none is given),
+        in file order. The list is shared between callers: do not change it."""
         if self.block is None:
             return []
-        return [child for child in self.block if not names or child.name in names]
+        if self._children is None:
+            self._children = {}
+        found = self._children.get(names)
+        if found is None:
+            found = [child for child in self.block if not names or child.name in names]
+            self._children[names] = found
+        return found
 
     def walk(self) -> Iterator[Node]:
         """Every statement below this one, depth first, in file order."""
@@ -129,16 +151,13 @@ class ConfigTree:
 def load_tree(paths: Sequence[Path | str]) -> ConfigTree:
     """Read every config file with its includes. Raises ConfigError (file, line) when nginx
     would refuse to read it: a syntax error, a wrong argument count, a directive in the
-    wrong context, a missing include."""
+    wrong context, a missing include; or when the file is no regular file, too big or
+    unreadable."""
     tree = ConfigTree()
     for path in paths:
         name = str(path)
-        if not os.path.exists(name):
-            raise ConfigError("no such file", file=name)
-        if os.path.isdir(name):
-            raise ConfigError("is a directory, not a config file", file=name)
         reader = _Reader(tree, include_bases(name))
-        statements = reader.read(name, stack=())
+        statements = reader.read(name)
         tree.conf_dirs[name] = max(reader.used_bases, key=reader.used_bases.count) if reader.used_bases else reader.bases[0]
         context = infer_context(statements)
         root = Node(name=context, args=(), file=name, line=0, block=statements, is_root=True)
@@ -146,6 +165,58 @@ def load_tree(paths: Sequence[Path | str]) -> ConfigTree:
         _analyze(statements, ROOT_CONTEXTS[context])
         tree.roots.append(root)
     return tree
+
+
+def read_config_bytes(path: str) -> bytes:
+    """The bytes of a config file: a regular file (or a symlink to one) of at most
+    MAX_CONFIG_BYTES, else ConfigError naming the file.
+
+    Opened with O_NONBLOCK and checked with fstat before any read, so that a FIFO (which
+    would block until a writer came) or a device (/dev/zero never ends) is refused at once;
+    the size is checked again while reading, as a file may grow.
+    """
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC | os.O_NOCTTY)
+    except FileNotFoundError:
+        raise ConfigError("no such file", file=path) from None
+    except OSError as exc:
+        raise ConfigError(f"cannot read: {exc.strerror}", file=path) from None
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            if stat.S_ISDIR(info.st_mode):
+                raise ConfigError("is a directory, not a config file", file=path)
+            raise ConfigError(f"not a regular file ({_file_kind(info.st_mode)}): lint reads only config files", file=path)
+        if info.st_size > MAX_CONFIG_BYTES:
+            raise ConfigError(_too_big(info.st_size), file=path)
+        chunks: list[bytes] = []
+        size = 0
+        while chunk := os.read(fd, min(1 << 24, MAX_CONFIG_BYTES + 1 - size)):
+            chunks.append(chunk)
+            size += len(chunk)
+            if size > MAX_CONFIG_BYTES:
+                raise ConfigError(_too_big(size, growing=True), file=path)
+        return b"".join(chunks)
+    except OSError as exc:
+        raise ConfigError(f"cannot read: {exc.strerror}", file=path) from None
+    finally:
+        os.close(fd)
+
+
+def read_config_text(path: str) -> str:
+    """read_config_bytes as text (UTF-8, undecodable bytes replaced, as crossplane reads it)."""
+    return read_config_bytes(path).decode("utf-8", errors="replace")
+
+
+def _too_big(size: int, *, growing: bool = False) -> str:
+    limit = f"{MAX_CONFIG_BYTES // (1 << 20)} MiB"
+    return f"{'grew past' if growing else f'{size:,} bytes, over'} lint's limit of {limit} for one config file"
+
+
+def _file_kind(mode: int) -> str:
+    kinds = ((stat.S_ISFIFO, "a FIFO"), (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
+             (stat.S_ISSOCK, "a socket"))
+    return next((name for test, name in kinds if test(mode)), "not a file")
 
 
 def include_bases(config: str) -> list[str]:
@@ -175,12 +246,29 @@ def resolve_include(pattern: str, bases: Sequence[str]) -> tuple[list[str], bool
     candidates = [(pattern, None)] if absolute else [(os.path.join(base, pattern), base) for base in bases]
     for candidate, base in candidates:
         if magic:
-            found = sorted(p for p in glob.glob(candidate) if os.path.isfile(p))
+            # Anything but a directory: a FIFO or device there is refused by the reader (nginx
+            # would hang on it or read it forever), not skipped.
+            found = sorted(p for p in glob.glob(candidate) if os.path.exists(p) and not os.path.isdir(p))
             if found:
                 return found, True, base
-        elif os.path.isfile(candidate):
+        elif os.path.exists(candidate) and not os.path.isdir(candidate):
             return [candidate], False, base
     return [], magic, None
+
+
+@dataclass(eq=False, slots=True)
+class _Frame:
+    """One block being read: a file's top level or a { } in it. The reader keeps these on
+    a list, not on Python's call stack, so that nesting as deep as nginx reads (10^4 blocks
+    or includes) needs no recursion."""
+
+    tokens: _Tokens
+    path: str
+    statements: list[Node]  # where statements go: an included file's go into the includer's block
+    real: str | None = None  # on a file's top level: the file, resolved (an include cycle comes back to it)
+    pending: Iterator[tuple[str, bool, str, bool, int]] | None = None  # the rest of a Run
+    includes: list[str] = field(default_factory=list)  # files of a glob include still to read, reversed
+    include_node: Node | None = None  # the include statement that named them
 
 
 class _Reader:
@@ -188,83 +276,128 @@ class _Reader:
         self.tree = tree
         self.bases = bases
         self.used_bases: list[str] = []
+        self._reading: set[str] = set()  # files whose top level is on the frame list
+        self._warned_depth = False
 
-    def read(self, path: str, stack: tuple[str, ...]) -> list[Node]:
+    def read(self, path: str) -> list[Node]:
+        statements: list[Node] = []
+        frames = [self._file_frame(path, statements, None)]
+        while frames:
+            self._step(frames)
+        return statements
+
+    def _file_frame(self, path: str, statements: list[Node], include: Node | None) -> _Frame:
         real = os.path.realpath(path)
-        if real in stack or len(stack) > MAX_INCLUDE_DEPTH:
-            raise ConfigError("include cycle: the file includes itself", file=path)
-        try:
-            with open(path, "rb") as handle:
-                text = handle.read().decode("utf-8", errors="replace")
-        except OSError as exc:
-            raise ConfigError(f"cannot read: {exc.strerror}", file=path) from None
+        if real in self._reading:
+            # nginx does not notice: it includes the file again until its stack overflows.
+            where = {"file": include.file, "line": include.line} if include is not None else {"file": path}
+            raise ConfigError(f"include cycle: {path} includes itself (nginx would recurse until it crashes)", **where)
+        text = read_config_text(path)
+        _refuse_long_token(text, path)
         if path not in self.tree.files:
             self.tree.files.append(path)
+        self.tree.comments.setdefault(path, {})
+        self.tree.code_lines.setdefault(path, set())
+        self._reading.add(real)
         eof_line = text.count("\n") + 1  # where nginx reports "unexpected end of file"
-        return self._block(_Tokens(path, text, eof_line), path, (*stack, real), top=True)
+        return _Frame(_Tokens(path, text, eof_line), path, statements, real)
 
-    def _block(self, tokens: _Tokens, path: str, stack: tuple[str, ...], top: bool) -> list[Node]:
-        statements: list[Node] = []
-        comments = self.tree.comments.setdefault(path, {})
-        code_lines = self.tree.code_lines.setdefault(path, set())
-        while True:
-            item = tokens.next()
-            if item is None:
-                if not top:
-                    raise ConfigError('unexpected end of file, expecting "}"', file=path, line=tokens.eof_line)
-                return statements
-            if isinstance(item, Run):  # plain `KEY VALUE;` statements, one a line (lexer.py)
-                for key, _, value, _, line in item.statements:
-                    code_lines.add(line)
-                    self._add(statements, _node(key, [value], path, line), stack)
-                continue
-            token, line, quoted = item
-            if not quoted and token == "}":
-                code_lines.add(line)
-                if top:
-                    raise ConfigError('unexpected "}"', file=path, line=line)
-                return statements
-            if not quoted and token.startswith("#"):
-                comments.setdefault(line, []).append(token[1:])
-                continue
+    def _step(self, frames: list[_Frame]) -> None:
+        """Read one statement (or end one block) of the innermost frame."""
+        frame = frames[-1]
+        path = frame.path
+        if frame.includes:
+            included = frame.includes.pop()
+            frames.append(self._file_frame(included, frame.statements, frame.include_node))
+            self._check_depth(frames, frame.include_node)
+            return
+        code_lines = self.tree.code_lines[path]
+        if frame.pending is not None:  # plain `KEY VALUE;` statements, one a line (lexer.py)
+            entry = next(frame.pending, None)
+            if entry is None:
+                frame.pending = None
+                return
+            key, _, value, _, line = entry
+            if len(key) >= _LONG_WORD or len(value) >= _LONG_WORD:
+                _refuse_long_words([(key, entry[1]), (value, entry[3])], path, line)
             code_lines.add(line)
-            if not quoted and token in ("{", ";"):
-                raise ConfigError(f'unexpected "{token}"', file=path, line=line)
-            args: list[str] = []
-            while True:
-                try:
-                    item = tokens.next()
-                except ConfigError as exc:
-                    if "end of file" not in exc.message:
-                        raise
-                    item = None
-                if item is None:
-                    raise ConfigError('unexpected end of file, expecting ";" or "}"', file=path, line=tokens.eof_line)
-                assert not isinstance(item, Run)  # a run comes only where a statement starts
-                arg, arg_line, arg_quoted = item
-                if not arg_quoted and arg in ("{", ";", "}"):
-                    code_lines.add(arg_line)
-                    terminator = arg
-                    break
-                if not arg_quoted and arg.startswith("#"):
-                    comments.setdefault(arg_line, []).append(arg[1:])
-                    continue
+            self._add(frame, _node(key, [value], path, line))
+            return
+        comments = self.tree.comments[path]
+        tokens = frame.tokens
+        item = tokens.next()
+        if item is None:
+            if frame.real is None:
+                raise ConfigError('unexpected end of file, expecting "}"', file=path, line=tokens.eof_line)
+            self._reading.discard(frame.real)
+            frames.pop()
+            return
+        if isinstance(item, Run):
+            frame.pending = iter(item.statements)
+            return
+        token, line, quoted = item
+        if not quoted and token == "}":
+            code_lines.add(line)
+            if frame.real is not None:
+                raise ConfigError('unexpected "}"', file=path, line=line)
+            frames.pop()
+            return
+        if not quoted and token.startswith("#"):
+            comments.setdefault(line, []).append(token[1:])
+            return
+        code_lines.add(line)
+        if not quoted and token in ("{", ";"):
+            raise ConfigError(f'unexpected "{token}"', file=path, line=line)
+        args: list[str] = []
+        while True:
+            try:
+                arg_item = tokens.next()
+            except ConfigError as exc:
+                if "end of file" not in exc.message:
+                    raise
+                arg_item = None
+            if arg_item is None:
+                raise ConfigError('unexpected end of file, expecting ";" or "}"', file=path, line=tokens.eof_line)
+            assert not isinstance(arg_item, Run)  # a run comes only where a statement starts
+            arg, arg_line, arg_quoted = arg_item
+            if not arg_quoted and arg in ("{", ";", "}"):
                 code_lines.add(arg_line)
-                args.append(arg)
-            if terminator == "}":
-                raise ConfigError('unexpected "}"', file=path, line=arg_line)
-            node = _node(token, args, path, line)
-            if terminator == "{":
-                node.block = self._block(tokens, path, stack, top=False)
-            self._add(statements, node, stack)
-
-    def _add(self, statements: list[Node], node: Node, stack: tuple[str, ...]) -> None:
-        if node.name == "include" and node.block is None:
-            statements.extend(self._include(node, stack))
+                terminator = arg
+                break
+            if not arg_quoted and arg.startswith("#"):
+                comments.setdefault(arg_line, []).append(arg[1:])
+                continue
+            code_lines.add(arg_line)
+            args.append(arg)
+        if terminator == "}":
+            raise ConfigError('unexpected "}"', file=path, line=arg_line)
+        node = _node(token, args, path, line)
+        if terminator == "{":
+            node.block = []
+            frame.statements.append(node)
+            frames.append(_Frame(tokens, path, node.block))
+            self._check_depth(frames, node)
         else:
-            statements.append(node)
+            self._add(frame, node)
 
-    def _include(self, node: Node, stack: tuple[str, ...]) -> list[Node]:
+    def _check_depth(self, frames: list[_Frame], node: Node | None) -> None:
+        if len(frames) > NGINX_STACK_DEPTH and not self._warned_depth and node is not None:
+            self._warned_depth = True
+            self.tree.warnings.append(
+                f"{node.where}: blocks and includes nested over {NGINX_STACK_DEPTH:,} deep: nginx reads each level "
+                "with a recursive call and may crash here (Debian's nginx 1.22 with the default 8 MiB stack "
+                "crashed at about 13,000 nested locations)"
+            )
+
+    def _add(self, frame: _Frame, node: Node) -> None:
+        if node.name == "include" and node.block is None:
+            files = self._include(node)
+            frame.includes = files[::-1]
+            frame.include_node = node
+        else:
+            frame.statements.append(node)
+
+    def _include(self, node: Node) -> list[str]:
         if len(node.args) != 1:
             raise ConfigError('invalid number of arguments in "include" directive', file=node.file, line=node.line)
         files, may_be_empty, base = resolve_include(node.args[0], self.bases)
@@ -276,11 +409,77 @@ class _Reader:
             self.tree.warnings.append(
                 f"{node.where}: include {node.args[0]}: no such file here, skipped (nginx -t fails where it is missing)"
             )
-            return []
-        spliced: list[Node] = []
-        for included in files:
-            spliced.extend(self.read(included, stack))
-        return spliced
+        return files
+
+
+# nginx reads a config through a 4 KiB buffer (NGX_CONF_BUFFER, ngx_conf_file.c): a word,
+# quoted string or comment that fills it is refused, "too long parameter".
+NGINX_CONF_BUFFER = 4096
+_LONG_WORD = (NGINX_CONF_BUFFER - 1) // 4  # characters: a shorter word is never too long in UTF-8 bytes
+# A stretch this long without white space, `;`, `{` or `}` lies in one word, quoted string
+# or comment, which nginx refuses if the stretch ends it (where and how: _too_long). The regex
+# engine finds one before crossplane lexes the text one character at a time (a 50 MB word
+# would take it a minute).
+_LONG_STRETCH = re.compile(rf"[^ \t\r\n;{{}}]{{{NGINX_CONF_BUFFER - 1}}}")
+_QUOTED_REST = {quote: re.compile(rf"(?:[^{quote}\\]|\\.)*{quote}", re.DOTALL) for quote in "\"'"}
+_WORD_REST = re.compile(r"[^ \t\r\n;{]*")
+
+
+def _refuse_long_token(text: str, path: str) -> None:
+    position = 0
+    while (found := _LONG_STRETCH.search(text, position)) is not None:
+        start = max(text.rfind(char, 0, found.start()) for char in " \t\r\n;{}") + 1
+        problem, end = _too_long(text, start)
+        if problem is not None:
+            raise ConfigError(problem, file=path, line=text.count("\n", 0, start) + 1)
+        position = max(end, found.end())
+
+
+def _too_long(text: str, start: int) -> tuple[str | None, int]:
+    """nginx's complaint about the word, quoted string or comment at `start` (None if it
+    fits), and where it ends.
+
+    nginx keeps the bytes from a word's start (a quoted string's: after the quote) in its
+    buffer until the character after the word's end has been read, a white space one too
+    (but not the line feed that ends a comment): when they fill NGX_CONF_BUFFER, it refuses.
+    """
+
+    def size(begin: int, end: int) -> int:
+        return len(text[begin:end].encode("utf-8", errors="replace"))
+
+    first = text[start]
+    if first in _QUOTED_REST:
+        closed = _QUOTED_REST[first].match(text, start + 1)
+        if closed is None or size(start + 1, closed.end() - 1) >= NGINX_CONF_BUFFER:
+            return f'too long parameter, probably missing terminating "{first}" character', len(text)
+        end = closed.end()
+        kept = size(start + 1, end) + (text[end : end + 1] in (" ", "\t", "\r", "\n"))
+        return (f'too long parameter "{_head(text[start + 1 : start + 11])}..." started' if kept >= NGINX_CONF_BUFFER else None), end
+    if first == "#":
+        end = text.find("\n", start)
+        end = len(text) if end < 0 else end
+        kept = size(start, end)
+    else:
+        end = _WORD_REST.match(text, start).end()  # type: ignore[union-attr]  # matches the empty string
+        kept = size(start, end) + (text[end : end + 1] in (" ", "\t", "\r", "\n"))
+    return (f'too long parameter "{_head(text[start : start + 10])}..." started' if kept >= NGINX_CONF_BUFFER else None), end
+
+
+def _head(text: str) -> str:
+    """The first 10 bytes, as nginx shows a too long word ("%*s" with 10)."""
+    return text[:10].encode("utf-8", errors="replace")[:10].decode("utf-8", errors="replace")
+
+
+def _refuse_long_words(words: list[tuple[str, bool]], path: str, line: int) -> None:
+    """nginx's "too long parameter" for a word crossplane yielded (quotes removed)."""
+    for word, quoted in words:
+        size = len(word.encode("utf-8", errors="replace"))
+        if quoted and size >= NGINX_CONF_BUFFER - 1:  # the buffer holds the closing quote too
+            message = 'too long parameter, probably missing terminating """ character' if size >= NGINX_CONF_BUFFER else (
+                f'too long parameter "{_head(word)}..." started')
+            raise ConfigError(message, file=path, line=line)
+        if not quoted and size >= NGINX_CONF_BUFFER:
+            raise ConfigError(f'too long parameter "{_head(word)}..." started', file=path, line=line)
 
 
 class _Tokens:
@@ -289,16 +488,22 @@ class _Tokens:
     def __init__(self, path: str, text: str, eof_line: int) -> None:
         self.path = path
         self.eof_line = eof_line
-        self._it = tokens(text)
+        # crossplane drops a word the file ends in (a last `\`, a word without a line break
+        # after it) instead of saying the statement is unfinished; two line breaks more end
+        # that word (the first may be what a last `\` escapes), and then the reader does.
+        self._it = tokens(text + "\n\n")
 
     def next(self) -> Token | Run | None:
         try:
-            return next(self._it)
+            item = next(self._it)
         except StopIteration:
             return None
         except NgxParserBaseException as exc:
             line = self.eof_line if "end of file" in exc.strerror else exc.lineno
             raise ConfigError(exc.strerror, file=self.path, line=line) from None
+        if not isinstance(item, Run) and len(item[0]) >= _LONG_WORD:
+            _refuse_long_words([(item[0], item[2])], self.path, item[1])
+        return item
 
 
 def _node(token: str, args: list[str], path: str, line: int) -> Node:
@@ -335,22 +540,33 @@ def infer_context(statements: list[Node]) -> str:
     return best
 
 
-def _link(parent: Node) -> None:
-    for child in parent.block or ():
-        child.parent = parent
-        if child.block is not None:
-            _link(child)
+def _link(root: Node) -> None:
+    pending = [root]  # a list, not recursion: blocks may nest 10^4 deep
+    while pending:
+        parent = pending.pop()
+        for child in parent.block or ():
+            child.parent = parent
+            if child.block is not None:
+                pending.append(child)
 
 
 def _analyze(statements: list[Node], ctx: tuple[str, ...]) -> None:
-    """crossplane's context and argument-count checks, at the context nginx reads each in."""
-    checked = ctx in CONTEXTS  # analyze() checks nothing in other contexts (map, geo, types...)
-    for node in statements:
-        if checked:
+    """crossplane's context and argument-count checks, at the context nginx reads each in,
+    in file order (the first error is the one nginx reports)."""
+    # A list of open blocks, not recursion: blocks may nest 10^4 deep.
+    pending: list[tuple[Iterator[Node], tuple[str, ...]]] = [(iter(statements), ctx)]
+    while pending:
+        block, block_ctx = pending[-1]
+        node = next(block, None)
+        if node is None:
+            pending.pop()
+            continue
+        if block_ctx in CONTEXTS:  # analyze() checks nothing in other contexts (map, geo, types...)
             stmt = {"directive": node.name, "line": node.line, "args": list(node.args)}
+            terminator = "{" if node.block is not None else ";"
             try:
-                analyze(node.file, stmt, "{" if node.block is not None else ";", ctx, strict=False, check_ctx=True, check_args=True)
+                analyze(node.file, stmt, terminator, block_ctx, strict=False, check_ctx=True, check_args=True)
             except NgxParserBaseException as exc:
                 raise ConfigError(exc.strerror, file=node.file, line=node.line) from None
         if node.block is not None:
-            _analyze(node.block, enter_block_ctx({"directive": node.name}, ctx))
+            pending.append((iter(node.block), enter_block_ctx({"directive": node.name}, block_ctx)))

@@ -12,13 +12,16 @@ from nginxcache.lint.context import LintContext, page_kind
 from nginxcache.lint.findings import Severity
 from nginxcache.lint.rules.registry import Hit, rule
 from nginxcache.lint.semantics import (
+    Caching,
     blocks_of,
     caching_at,
     describe_uris,
+    effective_headers,
     find_location,
     is_prefix,
     is_regex,
     location_spec,
+    nearest,
     nearest_all,
     serving_problem,
 )
@@ -51,6 +54,14 @@ def sample_uris(server: Node) -> list[str]:
     return sorted(d + name + "." + ext for d in dirs for name in SAMPLE_NAMES for ext in extensions)
 
 
+def _depends_on_uri(target: Node) -> bool:
+    """Whether the expires or Cache-Control in effect in `target` holds a variable."""
+    expires = nearest(target, "expires")
+    if expires is not None and any("$" in arg for arg in expires.args):
+        return True
+    return any("$" in arg for header in effective_headers(target) for arg in header.args)
+
+
 def _where(target: Node) -> str:
     return target.show() if not target.is_root else f"the {target.name}-level file"
 
@@ -74,19 +85,34 @@ def long_lived_unhashed(ctx: LintContext) -> Iterator[Hit]:
     for server in ctx.servers:
         by_pattern: dict[Node, list[str]] = {}
         by_type: dict[Node, list[str]] = {}
+        # Hundreds of sample URIs land in a few locations: what does not depend on the URI is
+        # worked out once per location (a config may hold 10^5 servers).
+        serves: dict[Node, bool] = {}
+        fixed: dict[Node, Caching | None] = {}  # None: the caching depends on the URI (a map)
+        probes: dict[str, bool] = {}
+
+        def caching_for(target: Node, uri: str, fixed: dict[Node, Caching | None] = fixed) -> Caching:
+            if target not in fixed:
+                fixed[target] = None if _depends_on_uri(target) else caching_at(target, ctx.evaluator, uri)
+            return fixed[target] or caching_at(target, ctx.evaluator, uri)
+
         for uri in sample_uris(server):
             if page_kind(uri) is not None:
                 continue
             target = find_location(server, uri)
-            if serving_problem(target) is not None:
+            if target not in serves:
+                serves[target] = serving_problem(target) is None
+            if not serves[target]:
                 continue
-            caching = caching_at(target, ctx.evaluator, uri)
+            caching = caching_for(target, uri)
             if not caching.long_lived:
                 continue
             # Caching chosen by file type: the same name with an unknown extension is not cached long.
             probe = posixpath.splitext(uri)[0] + "." + PROBE_EXTENSION
-            probe_target = find_location(server, probe)
-            if caching_at(probe_target, ctx.evaluator, probe).long_lived and probe_target is target:
+            if probe not in probes:
+                probe_target = find_location(server, probe)
+                probes[probe] = caching_for(probe_target, probe).long_lived and probe_target is target
+            if probes[probe]:
                 continue
             if is_regex(target):
                 by_pattern.setdefault(target, []).append(uri)
