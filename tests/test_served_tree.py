@@ -133,10 +133,13 @@ def test_a_gzip_bomb_beside_an_asset_costs_one_chunk(tmp_path: Path) -> None:
     source.write_bytes(b"\0" * 1000)
     bomb = tmp_path / "app.css.gz"
     gzip_bomb(bomb, 256 << 20)  # 256 MiB inflated, a quarter of a MiB on disk
+    # VmHWM, not ru_maxrss: getrusage keeps the parent's peak across fork and exec (a pytest
+    # worker's hundreds of MB), the memory map's high-water mark starts afresh at exec.
     probe = (
-        "import resource, sys; from nginxcache.buildtree import same_after_gunzip; "
+        "import re, sys; from nginxcache.buildtree import same_after_gunzip; "
         "same = same_after_gunzip(sys.argv[1], sys.argv[2]); "
-        "print(same, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)"
+        "status = open('/proc/self/status').read(); "
+        "print(same, int(re.search(r'VmHWM:\\s+(\\d+) kB', status).group(1)) // 1024)"
     )
     # The subprocess's timeout is the time bound; its peak memory the memory bound.
     out = subprocess.run([sys.executable, "-c", probe, str(bomb), str(source)], capture_output=True, text=True, timeout=120)
