@@ -101,6 +101,7 @@ class Request:
     add_headers: tuple[str, ...] = ()  # 'Name: value'
     headers_include: str | None = None
     map_hash_sizes: bool = True
+    open_file_cache: bool = True
     max_manifest_bytes: int = MAX_MANIFEST_BYTES  # a manifest larger than this is refused (exit 3)
     disable_symlinks: Symlinks = Symlinks.REFUSE  # below --root; REFUSE: nothing outside it is ever served
     server_names: tuple[str, ...] = ()  # for a site file
@@ -218,6 +219,7 @@ def plan(request: Request) -> Plan:
         regex=regex,
         serve_manifest=request.serve_manifest,
         symlinks=request.disable_symlinks,
+        open_file_cache=request.open_file_cache,
     )
     if classification.brotli_siblings and not options.brotli_static:
         warnings.append(".br files are present but served only with --brotli (Debian: libnginx-mod-http-brotli-static)")

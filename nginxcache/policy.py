@@ -52,6 +52,7 @@ class RenderOptions:
     regex: str | None = None  # the regex strategy's pattern
     serve_manifest: bool = False
     symlinks: Symlinks = Symlinks.REFUSE  # disable_symlinks below the root: nothing outside it is served
+    open_file_cache: bool = True  # what disable_symlinks costs per request, and more, won back
 
     @property
     def disable_symlinks(self) -> tuple[str, ...]:

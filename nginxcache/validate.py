@@ -38,6 +38,8 @@ def _d(name: str, *args: str, block: list[Directive] | None = None) -> Directive
     return Directive(name, args, tuple(block) if block is not None else None)
 
 
+OPEN_FILE_CACHE = [_d("open_file_cache", "max=10000", "inactive=60s"), _d("open_file_cache_valid", "2s")]
+
 MARKER = "#entries"  # stands for the hashed map's entries in a skeleton's intended structure
 
 
@@ -126,6 +128,7 @@ def intended_server(classification: Classification, options: RenderOptions) -> l
             _d("expires", "off"),
             _d("etag", "on"),
             _d("disable_symlinks", *options.disable_symlinks),
+            *(OPEN_FILE_CACHE if options.open_file_cache else []),
             *compression,
             *_added_headers(options, cache_control),
             _d("error_page", "404", options.not_found_location),

@@ -210,6 +210,7 @@ def test_long_comment_refused_exactly_where_nginx_refuses_it(length: int, tmp_pa
     assert_same_verdict(conf)
 
 
+@pytest.mark.slow  # writes 50 MB: CI runs it (-m slow)
 @pytest.mark.nginx
 def test_50_mb_token_is_refused_fast(tmp_path: Path) -> None:
     conf = tmp_path / "nginx.conf"

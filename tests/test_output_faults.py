@@ -45,6 +45,7 @@ def stray_files(directory: Path, outputs: set[str]) -> list[str]:
     return sorted(name for name in os.listdir(directory) if name not in outputs)
 
 
+@pytest.mark.slow  # a dozen real renders killed: CI runs it (-m slow)
 @pytest.mark.nginx
 def test_sigkill_at_random_moments_leaves_a_pair_nginx_accepts(tmp_path: Path) -> None:
     """Renders that differ in everything the two parts share (hashed names, --cors-fonts,

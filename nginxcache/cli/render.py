@@ -70,6 +70,13 @@ def render(
         bool,
         typer.Option("--gzip-proxied", help="Also serve .gz to requests through a proxy or CDN (gzip_proxied any).", show_default=False),
     ] = False,
+    open_file_cache: Annotated[
+        bool,
+        typer.Option(
+            "--open-file-cache/--no-open-file-cache",
+            help="Keep open files and symlink checks for 2 s in the location (open_file_cache): far fewer system calls.",
+        ),
+    ] = True,
     server_name: Annotated[
         list[str] | None, typer.Option(metavar="NAME", help="server_name for --site-out (repeatable).", show_default=False)
     ] = None,
@@ -109,6 +116,7 @@ def render(
             name=name,
             headers_include=headers_include,
             gzip_proxied=gzip_proxied,
+            open_file_cache=open_file_cache,
         )
         planned = pipeline.plan(request)
         report(planned)
