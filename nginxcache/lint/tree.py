@@ -313,15 +313,17 @@ class _Reader:
             return
         code_lines = self.tree.code_lines[path]
         if frame.pending is not None:  # plain `KEY VALUE;` statements, one a line (lexer.py)
-            entry = next(frame.pending, None)
-            if entry is None:
-                frame.pending = None
-                return
-            key, _, value, _, line = entry
-            if len(key) >= _LONG_WORD or len(value) >= _LONG_WORD:
-                _refuse_long_words([(key, entry[1]), (value, entry[3])], path, line)
-            code_lines.add(line)
-            self._add(frame, _node(key, [value], path, line))
+            # In one loop, not a step each (a map's 10^5 entries), until one is an include:
+            # its file is read before the statements after it.
+            add, mark = self._add, code_lines.add
+            for key, key_quoted, value, value_quoted, line in frame.pending:
+                if len(key) >= _LONG_WORD or len(value) >= _LONG_WORD:
+                    _refuse_long_words([(key, key_quoted), (value, value_quoted)], path, line)
+                mark(line)
+                add(frame, _node(key, [value], path, line))
+                if frame.includes:
+                    return
+            frame.pending = None
             return
         comments = self.tree.comments[path]
         tokens = frame.tokens
@@ -419,8 +421,9 @@ _LONG_WORD = (NGINX_CONF_BUFFER - 1) // 4  # characters: a shorter word is never
 # A stretch this long without white space, `;`, `{` or `}` lies in one word, quoted string
 # or comment, which nginx refuses if the stretch ends it (where and how: _too_long). The regex
 # engine finds one before crossplane lexes the text one character at a time (a 50 MB word
-# would take it a minute).
-_LONG_STRETCH = re.compile(rf"[^ \t\r\n;{{}}]{{{NGINX_CONF_BUFFER - 1}}}")
+# would take it a minute). Tried only where a stretch starts (the lookbehind): from every
+# position, the engine would rescan each word once per character of it.
+_LONG_STRETCH = re.compile(rf"(?<![^ \t\r\n;{{}}])[^ \t\r\n;{{}}]{{{NGINX_CONF_BUFFER - 1}}}")
 _QUOTED_REST = {quote: re.compile(rf"(?:[^{quote}\\]|\\.)*{quote}", re.DOTALL) for quote in "\"'"}
 _WORD_REST = re.compile(r"[^ \t\r\n;{]*")
 
