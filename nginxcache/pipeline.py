@@ -181,7 +181,7 @@ def plan(request: Request) -> Plan:
         symlinks=request.disable_symlinks,
     )
     warnings += classification.warnings
-    _check_placement(classification, prefix, request.root, local_root, readings, warnings)
+    _check_placement(classification, prefix, local_root, readings, warnings)
 
     strategy = request.strategy
     if strategy is not Strategy.MAP and classification.versioned:
@@ -308,7 +308,6 @@ def _check_request(request: Request) -> None:
 def _check_placement(
     classification: Classification,
     prefix: str,
-    root: str | None,
     local_root: Path | None,
     readings: Sequence[ManifestReading],
     warnings: list[str],
