@@ -30,6 +30,7 @@ class ManifestFormat(StrEnum):
     ESBUILD = "esbuild"  # esbuild metafile
     ANGULAR = "angular"  # Angular service worker ngsw.json
     SCAN = "scan"  # nginxcache scan DIR: hashes verified against the files' contents
+    LINKS = "links"  # query-string versions the site's own HTML and CSS link, each verified against its file
 
 
 class Strategy(StrEnum):

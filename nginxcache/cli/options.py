@@ -27,7 +27,7 @@ from nginxcache.manifests import MAX_MANIFEST_BYTES
 from nginxcache.model import ManifestFormat, Strategy
 from nginxcache.pipeline import ONE_YEAR, Outputs, Request
 
-_FORMATS = ", ".join(f.value for f in ManifestFormat if f is not ManifestFormat.SCAN)
+_FORMATS = ", ".join(f.value for f in ManifestFormat if f not in (ManifestFormat.SCAN, ManifestFormat.LINKS))
 
 RootOpt = Annotated[
     str | None,
