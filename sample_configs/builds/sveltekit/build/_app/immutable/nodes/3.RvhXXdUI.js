@@ -1,0 +1,1 @@
+import"../chunks/xihTtKlq.js";import{C as e,D as t,R as n,c as r,h as i,p as a,z as o}from"../chunks/BOTueO4N.js";n();var s=i(`<h1>About</h1> <p class="svelte-cwls5q">Prerendered by <code>vite build</code> with <code>@sveltejs/adapter-static</code>.</p>`,1);function c(n){var i=s();r(`cwls5q`,n=>{e(()=>{t.title=`About`})}),o(2),a(n,i)}export{c as component};

@@ -1,0 +1,2 @@
+// adapter-static needs every page prerendered
+export const prerender = true;
