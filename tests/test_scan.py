@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import gzip
 import hashlib
 import json
@@ -12,8 +13,8 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from django_build import build_django_static
+
 from nginxcache import scan as scan_module
 from nginxcache.classify import classify
 from nginxcache.errors import ManifestError, UnsafeEntryError
@@ -380,3 +381,100 @@ def test_report_lists_counts_and_every_lookalike(tmp_path: Path) -> None:
         "    'loop': symlink to a directory already scanned as '.' (a loop or an alias): "
         "not followed again, its files there revalidate\n"
     )
+
+
+def b64url(algorithm: str, content: bytes) -> str:
+    return base64.urlsafe_b64encode(hashlib.new(algorithm, content).digest()).rstrip(b"=").decode()
+
+
+def test_eleventy_bundle_names_are_the_base64url_sha256(tmp_path: Path) -> None:
+    """@11ty/eleventy-plugin-bundle (BundleFileOutput.getFilenameHash): the name is the first
+    10 characters of the base64url sha256 of the bundle (@11ty/eleventy-utils createHash)."""
+    expected = {}
+    for i in range(40):  # enough that some hashes hold '-' or '_'
+        content = f"/* bundle {i} */ body {{ order: {i} }}\n".encode()
+        name = f"bundle/{b64url('sha256', content)[:10]}.css"
+        write(tmp_path, name, content)
+        expected[name] = "sha256 base64url[:10]"
+    write(tmp_path, "bundle/AbC-dE_f01.css", b"edited after naming\n")
+    result = scan(tmp_path)
+    assert any("-" in name or "_" in name for name in expected)
+    # A name without a digit is tried but, unverified, would not even be listed.
+    assert {path: scheme for path, scheme in result.verified} == expected
+    assert lookalike_paths(result) == {"bundle/AbC-dE_f01.css"}
+
+
+def test_base64url_digests_any_length_any_algorithm(tmp_path: Path) -> None:
+    content = b"x = 1\n"
+    names = {
+        f"a-{b64url('sha256', content)[:8]}.js": "sha256 base64url[:8]",
+        f"b.{b64url('sha1', content)[:12]}.js": "sha1 base64url[:12]",
+        f"{b64url('md5', content)}.js": "md5 base64url",
+        f"d.{b64url('sha384', content)[:16]}.js": "sha384 base64url[:16]",
+        f"e.{b64url('sha512', content)}.js": "sha512 base64url",
+    }
+    for name in names:
+        write(tmp_path, name, content)
+    result = scan(tmp_path)
+    # Each name verifies under some algorithm; a short prefix may match an earlier one first.
+    assert set(dict(result.verified)) == set(names)
+    assert result.lookalikes == []
+
+
+def test_turbopack_name_split_after_the_last_dot(tmp_path: Path) -> None:
+    write(tmp_path, "static/media/lab-sans.11-qpgoi9m2f1.woff2", b"font\n")
+    write(tmp_path, "_app/immutable/chunks/Bjy-W4x2.js", b"svelte\n")
+    result = scan(tmp_path)
+    reasons = dict(result.lookalikes)
+    turbopack = reasons["static/media/lab-sans.11-qpgoi9m2f1.woff2"]
+    assert turbopack.startswith("'11-qpgoi9m2f1' is not hex: a Turbopack") and "xxh3-128" in turbopack
+    assert reasons["_app/immutable/chunks/Bjy-W4x2.js"].startswith("'Bjy-W4x2' is not hex: a Rollup/Vite/Rolldown hash")
+
+
+def test_vite_asset_reason_names_the_hash_it_is(tmp_path: Path) -> None:
+    write(tmp_path, "assets/bg-BiBVL8_2.png", b"png\n")
+    write(tmp_path, "assets/app-KQ3WXYZ7.js", b"esbuild\n")
+    reasons = dict(scan(tmp_path).lookalikes)
+    assert reasons["assets/bg-BiBVL8_2.png"].startswith("'BiBVL8_2' is not hex: a Rollup/Vite/Rolldown hash")
+    assert "'/*$vite$:1*/'" in reasons["assets/bg-BiBVL8_2.png"]
+    assert reasons["assets/app-KQ3WXYZ7.js"].startswith("'KQ3WXYZ7' is not hex: an esbuild hash")
+
+
+def material_script(tmp_path: Path, relpath: str, code: bytes, source_map: bytes) -> str:
+    """What MkDocs Material's build writes (tools/build/transform/index.ts): the name hashes
+    esbuild's output with the map inline; the file then links the map written beside it."""
+    inline = code + b"\n//# sourceMappingURL=data:application/json;base64," + base64.b64encode(source_map) + b"\n"
+    stem, _, ext = relpath.rpartition(".")
+    name = f"{stem}.{hashlib.sha256(inline).hexdigest()[:8]}.min.{ext}"
+    base = name.rsplit("/", 1)[-1]
+    write(tmp_path, name, code + b"\n//# sourceMappingURL=" + base.encode() + b".map\n\n")
+    write(tmp_path, name + ".map", source_map)
+    return name
+
+
+def test_mkdocs_material_script_and_its_map_verify(tmp_path: Path) -> None:
+    name = material_script(tmp_path, "assets/javascripts/bundle.js", b"(()=>{var a=1;})();", b'{"version":3,"mappings":"AAAA"}')
+    css = b".md-typeset{font-size:.8rem}"
+    css_name = f"assets/stylesheets/main.{digest('sha256', css)[:8]}.min.css"
+    write(tmp_path, css_name, css)
+    result = scan(tmp_path)
+    assert dict(result.verified) == {
+        name: "sha256[:8] (MkDocs Material: script with its map inline)",
+        name + ".map": "sha256[:8] (MkDocs Material: the map is inline in the hashed text)",
+        css_name: "sha256[:8]",
+    }
+    # The map edited after the build: neither verifies.
+    (tmp_path / (name + ".map")).write_bytes(b'{"version":3,"mappings":"BBBB"}')
+    assert verified_paths(scan(tmp_path)) == {css_name}
+
+
+def test_real_mkdocs_material_assets_verify() -> None:
+    """The assets of an installed mkdocs-material, when one is around (a /tmp venv or this one)."""
+    try:
+        import material  # type: ignore[import-not-found]
+    except ImportError:
+        pytest.skip("mkdocs-material is not installed")
+    assets = Path(material.__file__).parent / "templates" / "assets"
+    result = scan(assets)
+    scripts = {path for path in verified_paths(result) if path.endswith(".min.js")}
+    assert "javascripts/" in " ".join(scripts) and all(path + ".map" in verified_paths(result) for path in scripts)
