@@ -1,0 +1,5 @@
+// @ts-check
+import { defineConfig } from 'astro/config';
+
+// output: 'static' is the default
+export default defineConfig({});

@@ -1,0 +1,1 @@
+function r(e){const t=["zero","one","two","three","four","five","six","seven","eight","nine"];return e<t.length?t[e]:new Intl.NumberFormat("en").format(e)}function c(e=document){e.querySelectorAll(".counter button").forEach(t=>{let n=0;t.addEventListener("click",()=>{n+=1;const o=t.querySelector("span");o&&(o.textContent=r(n))})})}export{c as attachCounters,r as formatCount};
