@@ -1,0 +1,9 @@
+from django.contrib import admin
+from django.urls import path
+
+from pages import views
+
+urlpatterns = [
+    path("", views.index, name="index"),
+    path("admin/", admin.site.urls),
+]

@@ -1,0 +1,1 @@
+(function(){var greeting="hello from app.js";document.addEventListener("DOMContentLoaded",function(){console.log(greeting);});})();;window.sampleReady=true;;

@@ -1,0 +1,2 @@
+function greet(name){return"hello, "+name;}
+document.addEventListener("DOMContentLoaded",function(){console.log(greet("flask-assets"));});

@@ -1,0 +1,4 @@
+// application entry point
+document.addEventListener("DOMContentLoaded", function () {
+  console.log(greet("flask-assets"));
+});

@@ -1,0 +1,4 @@
+// small helpers
+function greet(name) {
+  return "hello, " + name;
+}

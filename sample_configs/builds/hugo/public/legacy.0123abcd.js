@@ -1,0 +1,2 @@
+// legacy script: its name looks fingerprinted, it is not
+window.legacy = true;
