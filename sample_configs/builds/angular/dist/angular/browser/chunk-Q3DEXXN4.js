@@ -1,0 +1,1 @@
+import{Ca as t,Da as o,Ga as n,ra as i}from"./chunk-NO4BLF4B.js";var m=class a{static \u0275fac=function(e){return new(e||a)};static \u0275cmp=i({type:a,selectors:[["app-about"]],decls:4,vars:0,template:function(e,l){e&1&&(t(0,"h1"),n(1,"About"),o(),t(2,"p"),n(3,"nginxcache sample: a second, lazily loaded route."),o())},encapsulation:2})};export{m as About};

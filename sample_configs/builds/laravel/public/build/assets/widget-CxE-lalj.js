@@ -1,0 +1,1 @@
+function e(e){e.insertAdjacentHTML(`beforeend`,`<p class="widget">Widget loaded.</p>`)}export{e as mountWidget};

@@ -1,0 +1,3 @@
+export function mountWidget(el) {
+    el.insertAdjacentHTML('beforeend', '<p class="widget">Widget loaded.</p>');
+}

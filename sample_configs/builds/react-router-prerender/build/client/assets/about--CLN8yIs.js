@@ -1,0 +1,1 @@
+import{D as e,t}from"./jsx-runtime-CD65p1hQ.js";var n=t();function r(){return[{title:`About`}]}var i=e(function({loaderData:e}){return(0,n.jsxs)(`main`,{children:[(0,n.jsx)(`h1`,{children:`About`}),(0,n.jsxs)(`p`,{children:[`Pre-rendered at build time for `,e.builtFor,`.`]})]})});export{i as default,r as meta};

@@ -1,0 +1,1 @@
+import{D as e,t}from"./jsx-runtime-CD65p1hQ.js";var n=`/assets/logo-BWG4PW8y.svg`,r=t();function i(){return[{title:`Home`}]}var a=e(function(){return(0,r.jsxs)(`main`,{children:[(0,r.jsx)(`h1`,{children:`Home`}),(0,r.jsx)(`img`,{src:n,alt:`logo`,width:64})]})});export{a as default,i as meta};

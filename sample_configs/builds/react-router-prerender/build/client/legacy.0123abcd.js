@@ -1,0 +1,2 @@
+// Not a build-tool hash: this name only looks fingerprinted.
+console.log("legacy script");

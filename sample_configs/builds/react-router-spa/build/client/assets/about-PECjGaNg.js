@@ -1,0 +1,1 @@
+import{w as n,j as t}from"./jsx-runtime-CL92VKhJ.js";function s(){return[{title:"About"}]}const i=n(function(){return t.jsxs("main",{children:[t.jsx("h1",{children:"About"}),t.jsx("p",{children:"nginxcache sample: a second route, code-split into its own chunk."})]})});export{i as default,s as meta};

@@ -1,0 +1,1 @@
+import{w as t,j as o}from"./jsx-runtime-CL92VKhJ.js";const s="/assets/logo-BWG4PW8y.svg";function r(){return[{title:"Home"}]}const i=t(function(){return o.jsxs("main",{children:[o.jsx("h1",{children:"Home"}),o.jsx("img",{src:s,alt:"logo",width:64})]})});export{i as default,r as meta};
