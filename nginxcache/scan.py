@@ -277,8 +277,8 @@ def _tokens(basename: str) -> _Tokens:
         for token, strict in ((dashed, False), (last, True), (stem, True)):
             if token is None or not _B64_RUN.fullmatch(token) or token in b64:
                 continue
-            if set(token) <= _HEX and token in hex_tokens:
-                continue  # already tried as hex
+            if set(token) <= _HEX and token in hex_tokens and token.lower() == token:
+                continue  # already tried as hex (`Ff78D59b` is tried both ways: base64 minds case)
             if not _random_enough(token, strict=False):
                 continue  # `bootstrap-icons`, `settings`: never opened
             b64.append(token)  # an Eleventy hash has no digit one time in ten: tried all the same

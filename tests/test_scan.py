@@ -478,3 +478,15 @@ def test_real_mkdocs_material_assets_verify() -> None:
     result = scan(assets)
     scripts = {path for path in verified_paths(result) if path.endswith(".min.js")}
     assert "javascripts/" in " ".join(scripts) and all(path + ".map" in verified_paths(result) for path in scripts)
+
+
+def test_base64url_token_made_of_hex_letters(tmp_path: Path) -> None:
+    """One 8-character base64url digest in about 2^13 uses hex characters only, in both cases:
+    tried as hex (case-blind) and as base64url (case matters)."""
+    def hexlike(token: str) -> bool:
+        return set(token) <= set("0123456789abcdefABCDEF") and token.lower() != token
+
+    content = next(c for c in (f"{i}\n".encode() for i in range(200_000)) if hexlike(b64url("sha256", c)[:8]))
+    name = f"f-{b64url('sha256', content)[:8]}.css"
+    write(tmp_path, name, content)
+    assert scan(tmp_path).verified == [(name, "sha256 base64url[:8]")]
