@@ -199,3 +199,23 @@ def test_real_sphinx_build(tmp_path: Path) -> None:
     linked = {entry.path for entry in found.reading.hashed}
     assert {"_static/pygments.css", "_static/extra.css", "_static/basic.css"} <= linked
     assert found.unverified == []  # sub/page.html links ../_static/...?v=: all verify too
+
+
+BUILDS = Path(__file__).resolve().parent.parent / "sample_configs" / "builds"
+
+
+def test_committed_sphinx_build_verifies() -> None:
+    html = BUILDS / "sphinx" / "_build" / "html"
+    found = find_query_versions(html)
+    assert {"_static/basic.css", "_static/doctools.js", "_static/pygments.css"} <= {e.path for e in found.reading.hashed}
+    assert all(entry.query is not None and entry.query.startswith("v=") for entry in found.reading.hashed)
+    assert found.unverified == []
+
+
+def test_committed_django_compressor_mtime_versions_do_not_count() -> None:
+    """COMPRESS_CSS_HASHING_METHOD's default, "mtime", hashes the modification time: no
+    content check can confirm it, so the image revalidates."""
+    found = find_query_versions(BUILDS / "django-compressor" / "staticfiles", "/static/")
+    assert found.reading.hashed == []
+    [(where, why)] = [item for item in found.unverified if "img.png" in item[0]]
+    assert where.startswith("CACHE/css/output.") and "crc32" in why

@@ -490,3 +490,16 @@ def test_base64url_token_made_of_hex_letters(tmp_path: Path) -> None:
     name = f"f-{b64url('sha256', content)[:8]}.css"
     write(tmp_path, name, content)
     assert scan(tmp_path).verified == [(name, "sha256 base64url[:8]")]
+
+
+BUILDS = Path(__file__).resolve().parent.parent / "sample_configs" / "builds"
+
+
+def test_committed_eleventy_and_mkdocs_material_builds() -> None:
+    eleventy = scan(BUILDS / "eleventy" / "_site")
+    bundles = {path for path, scheme in eleventy.verified if scheme == "sha256 base64url[:10]"}
+    assert len(bundles) >= 3 and all(path.startswith("bundle/") for path in bundles)
+    material = dict(scan(BUILDS / "mkdocs-material" / "site").verified)
+    scripts = [path for path in material if path.endswith(".min.js")]
+    assert scripts and all("MkDocs Material" in material[path] and path + ".map" in material for path in scripts)
+    assert any(path.startswith("assets/stylesheets/main.") for path in material)
