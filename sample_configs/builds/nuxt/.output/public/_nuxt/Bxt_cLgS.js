@@ -1,0 +1,1 @@
+import{u as a}from"./g8PNiD-5.js";import{f as n,o as r,c as u,a as e,d as o}from"./DfaEeiYz.js";const p=n({__name:"about",setup(l){return a({title:"About"}),(s,t)=>(r(),u("main",null,[...t[0]||(t[0]=[e("h1",null,"About",-1),e("p",null,[o("Prerendered by "),e("code",null,"nuxt generate"),o(".")],-1)])]))}});export{p as default};

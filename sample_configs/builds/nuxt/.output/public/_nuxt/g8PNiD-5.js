@@ -1,0 +1,1 @@
+import{g as a,h as s,i as r,j as u,k as h}from"./DfaEeiYz.js";function i(t){const e=t||s();return e.ssrContext?.head||e.runWithContext(()=>{if(r()){const n=u(h);if(!n)throw new Error("[nuxt] [unhead] Missing Unhead instance.");return n}})}function d(t,e={}){const n=e.head||i(e.nuxt);return a(t,{head:n,...e})}export{d as u};

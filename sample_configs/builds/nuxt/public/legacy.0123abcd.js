@@ -1,0 +1,2 @@
+/* copied verbatim from public/: the name looks hashed, the content is not addressed by it */
+console.log("legacy script");
