@@ -21,7 +21,7 @@ from typing import NamedTuple
 from nginxcache.buildtree import Symlinks, precompressed, served_files
 from nginxcache.errors import UnsafeEntryError
 from nginxcache.mapformat import ENTRY_TAIL, entry_head, plain_entry_lines
-from nginxcache.model import Classification, Entries, Entry, EntryLines, ManifestFormat, ManifestReading, UriList
+from nginxcache.model import Classification, Entries, Entry, EntryLines, ManifestFormat, ManifestReading, PrefixRule, UriList
 from nginxcache.quoting import asset_path_problem
 
 NOT_LISTED = "not listed as a hashed output by any manifest: revalidated"
@@ -115,8 +115,8 @@ def rebased(reading: ManifestReading, local_root: Path | None) -> tuple[Manifest
 
 def _manifest_uris(reading: ManifestReading, prefix: str, local_root: Path | None) -> set[str]:
     """Where the manifest itself would be served: below --root if it lies there."""
-    if reading.served_by_design:
-        return set()
+    if reading.served_by_design or reading.format in (ManifestFormat.SCAN, ManifestFormat.LINKS):
+        return set()  # a scan's "manifest" is the served directory itself: nothing to deny
     uris = {prefix + reading.manifest_relpath} if reading.manifest_relpath else set()
     if local_root is not None:
         with suppress(ValueError):  # the manifest lies outside the served tree
@@ -338,7 +338,7 @@ def classify(
     scan_tree: bool = True,
     local_root: Path | None = None,
     kept: Iterable[ManifestReading] = (),
-    immutable_prefixes: Sequence[str] = (),
+    prefix_rules: Sequence[PrefixRule] = (),
     service_workers: Sequence[str] = SERVICE_WORKERS,
     symlinks: Symlinks = Symlinks.FOLLOW,
 ) -> Classification:
@@ -462,7 +462,10 @@ def classify(
         unhashed_evidence=unhashed,
         warnings=warnings,
         versioned=sorted(versioned),
-        immutable_prefixes=sorted(immutable_prefixes),
+        prefix_rules=sorted(prefix_rules, key=lambda rule: (-len(rule.prefix), rule.prefix)),
+        contradicted_uris=sorted(
+            uri for uri in unhashed if uri not in hashed and (rule := prefix_rule(prefix_rules, uri)) is not None and rule.immutable
+        ),
         gzip_siblings=siblings.gzip_siblings,
         brotli_siblings=siblings.brotli_siblings,
         tree_uris=tree_uris,
@@ -562,6 +565,16 @@ def _case_twins(
     return frozenset(twins)
 
 
+def prefix_rule(rules: Iterable[PrefixRule], uri: str) -> PrefixRule | None:
+    """The rule of the longest prefix the URI lies below, or None."""
+    matching = [rule for rule in rules if uri.startswith(rule.prefix)]
+    return max(matching, key=lambda rule: len(rule.prefix)) if matching else None
+
+
+# Pages are never immutable for lying below an immutable prefix: a page's URL is its name.
+PAGE_PATTERN = r"\.html?$"
+
+
 def explain(classification: Classification, uri: str, query: str = "") -> tuple[bool, str]:
     """(hashed?, why) for one decoded URI and its raw query string."""
     if (uri, query) in {pair for pair in classification.versioned if pair[0] == uri}:
@@ -569,12 +582,15 @@ def explain(classification: Classification, uri: str, query: str = "") -> tuple[
     if uri in classification.evidence:
         file, where, reason = classification.evidence[uri]
         return True, f"{reason}: {file} at {where}"
-    for prefix in classification.immutable_prefixes:
-        if uri.startswith(prefix):
-            return True, f"below --immutable-prefix {prefix} (vouched for by the user)"
+    rule = prefix_rule(classification.prefix_rules, uri)
     if uri in classification.unhashed_evidence:
         file, where, reason = classification.unhashed_evidence[uri]
-        return False, f"{reason}: {file} at {where}"
+        overrides = f"; this overrides {rule.prefix}, {rule.reason}" if rule is not None and rule.immutable else ""
+        return False, f"{reason}: {file} at {where}{overrides}"
+    if rule is not None and rule.immutable and re.search(PAGE_PATTERN, uri, re.IGNORECASE):
+        return False, f"a page: revalidated even below {rule.prefix} ({rule.reason})"
+    if rule is not None:
+        return rule.immutable, f"below {rule.prefix}: {rule.reason}"
     if any(pair[0] == uri for pair in classification.versioned):
         return False, "versioned by query string, but this request's ?args do not match the manifest's"
     return False, NOT_LISTED

@@ -147,6 +147,29 @@ class EntryLines(NamedTuple):
     dropped: frozenset[str]
 
 
+class PrefixRule(NamedTuple):
+    """Everything below a URI prefix is content-addressed (`immutable`), or carved out of
+    a longer-lived prefix again (`not immutable`). The longest prefix that matches decides."""
+
+    prefix: str  # a URI prefix, '/'-terminated
+    immutable: bool
+    reason: str  # the evidence, for explain: the framework's own server, or the user
+
+
+@dataclass(frozen=True, slots=True)
+class Pages:
+    """How the site's pages are found, when nginxcache serves a whole site (a framework's
+    or a generator's output) rather than an asset directory. Paths are below the prefix."""
+
+    clean_urls: bool = False  # /about answers about.html or about/index.html
+    not_found: str | None = None  # the site's own 404 page (404.html): sent with status 404
+    spa_fallback: str | None = None  # a missing navigation URL (no extension) gets this page, 200
+
+    @property
+    def any(self) -> bool:
+        return self.clean_urls or self.not_found is not None or self.spa_fallback is not None
+
+
 class UriList(Sequence[str]):
     """Sorted, unique URIs that share a prefix, kept as the prefix and the sorted rest of
     each: for a manifest served at its mount the rest are the manifest's own strings, so a
@@ -240,11 +263,19 @@ class Classification:
     unhashed_evidence: dict[str, tuple[str, str, str]]
     warnings: list[str]
     versioned: list[tuple[str, str]] = field(default_factory=list)  # (uri, exact $args), sorted
-    immutable_prefixes: list[str] = field(default_factory=list)  # URI prefixes vouched for by the user
+    prefix_rules: list[PrefixRule] = field(default_factory=list)  # longest prefix first
+    # Files below an immutable prefix that a manifest says are not hashed (Angular's
+    # hashTable disagreeing with the name): the contradicting evidence wins.
+    contradicted_uris: list[str] = field(default_factory=list)
     gzip_siblings: bool = False  # the tree has .gz files beside sources
     brotli_siblings: bool = False
     tree_uris: list[str] | None = None  # every file of the local tree, when it was read
     missing_uris: list[str] = field(default_factory=list)  # hashed URIs the tree that was read lacks
+
+
+def immutable_prefixes(classification: Classification) -> list[str]:
+    """The prefixes served immutable, without the carve-outs (the exact and regex strategies)."""
+    return [rule.prefix for rule in classification.prefix_rules if rule.immutable]
 
 
 _PLAIN_KEY = re.compile(r'[^"\\\x00-\x1f\x7f\u2028\u2029\ud800-\udfff]*')

@@ -17,6 +17,7 @@ Nothing here prints: warnings and notes come back in the Plan; errors are raised
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 from collections.abc import Sequence
@@ -24,15 +25,28 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from nginxcache.buildtree import Symlinks
-from nginxcache.classify import SERVICE_WORKERS, classify, root_inside_build, verify_regex
+from nginxcache.classify import SERVICE_WORKERS, classify, prefix_rule, root_inside_build, verify_regex
+from nginxcache.detect import Detection, detect
 from nginxcache.errors import ManifestError, UnsafeEntryError, UsageError
+from nginxcache.linkversions import find_query_versions
 from nginxcache.manifests import MAX_MANIFEST_BYTES, load_manifest
 from nginxcache.manifests.webpack_stats import combine_stats
-from nginxcache.model import CachePolicy, Classification, ManifestFormat, ManifestReading, Strategy
+from nginxcache.model import (
+    CachePolicy,
+    Classification,
+    Entries,
+    Entry,
+    ManifestFormat,
+    ManifestReading,
+    Pages,
+    PrefixRule,
+    Strategy,
+)
 from nginxcache.nginxrun import nginx_test
 from nginxcache.output import Change, write_all
 from nginxcache.output import plan as plan_change
 from nginxcache.policy import (
+    SERVER_CODE_PATTERN,
     RenderOptions,
     check_listen,
     check_name,
@@ -79,6 +93,8 @@ class Request:
     """
 
     manifests: tuple[Path, ...] = ()
+    build_dir: Path | None = None  # what nginx serves: the tool that built it is detected (nginxcache.detect)
+    framework: str | None = None  # the tool, instead of detecting it
     scan: tuple[Path, ...] = ()  # build directories without a manifest: hashes verified by content
     keep_manifests: tuple[Path, ...] = ()  # earlier builds, kept immutable while on disk
     manifest_format: ManifestFormat | None = None  # None: detected per manifest
@@ -87,7 +103,8 @@ class Request:
     strategy: Strategy = Strategy.MAP
     pattern: str | None = None  # the regex strategy's pattern
     trust_pattern: str | None = None  # with scan: look-alikes vouched for by the user
-    immutable_prefixes: tuple[str, ...] = ()
+    immutable_prefixes: tuple[str, ...] = ()  # URI prefixes the user vouches for (--immutable-prefix)
+    immutable_prefix_excludes: tuple[str, ...] = ()  # carved out of them again (builds/latest.json)
     service_workers: tuple[str, ...] = ()  # beyond the known ones
     serve_manifest: bool = False
     deny_source_maps: bool = False
@@ -106,6 +123,10 @@ class Request:
     disable_symlinks: Symlinks = Symlinks.REFUSE  # below --root; REFUSE: nothing outside it is ever served
     server_names: tuple[str, ...] = ()  # for a site file
     listen: tuple[str, ...] = ()  # for a site file
+    # A whole site's pages; None: the detected tool's way (off without a build directory).
+    clean_urls: bool | None = None
+    not_found_page: str | None = None  # the 404 page below the prefix; "": none
+    spa: str | None = None  # the single-page app's fallback page below the prefix; "": none
     outputs: Outputs = Outputs()
 
 
@@ -119,6 +140,7 @@ class Plan:
     sources: list[str]  # "manifest.json (vite)": named in the output's comments
     warnings: list[str] = field(default_factory=list)  # something is likely wrong
     notes: list[str] = field(default_factory=list)  # what was decided on the user's behalf
+    detected: Detection | None = None  # what built the build directory, when one was given
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,11 +161,21 @@ def plan(request: Request) -> Plan:
     _check_request(request)
     warnings: list[str] = []
     notes: list[str] = []
+    detected = detect(request.build_dir, request.framework) if request.build_dir is not None else None
+    if detected is not None:
+        request = _with_detected(request, detected)
+        notes += detected.notes
+
     # webpack's stats.json given beside its manifest.json corrects it (removeKeyHash look-alikes)
     def read(path: Path) -> ManifestReading:
         return load_manifest(path, request.manifest_format, max_bytes=request.max_manifest_bytes)
 
     readings = combine_stats([read(path) for path in request.manifests])
+    if detected is not None:
+        # Their paths are the served tree's: the adapter copied the files there.
+        readings += [
+            dataclasses.replace(read(path), build_root=detected.root, manifest_relpath=None) for path in detected.copied_manifests
+        ]
     trust = compile_regex(request.trust_pattern, "--trust-pattern") if request.trust_pattern else None
     readings += [scan_directory(directory, trust_pattern=trust).reading for directory in request.scan]
     kept = [read(path) for path in request.keep_manifests]
@@ -158,13 +190,33 @@ def plan(request: Request) -> Plan:
                     f"--root {request.root} is the build's {below} directory, whose files its pages ask for below "
                     f".../{below}; --prefix {prefix} serves them elsewhere (did you mean --prefix {prefix}{below}?)"
                 )
+    elif detected is not None:
+        prefix = detected.prefix
+        notes.append(f"serving at --prefix {prefix} ({detected.prefix_why}; give --prefix to change it)")
+    elif not readings:
+        raise UsageError("give --prefix: the URL path --root is served at cannot be told without a manifest")
     else:
         prefix, why = default_prefix(readings)
         if len(inside) == 1:  # --root dist/assets of a build served at /: its URL is /assets/
             below = inside.pop()
             prefix, why = prefix + below, f"{why}, and --root is its {below} directory"
         notes.append(f"serving at --prefix {prefix} ({why}; give --prefix to change it)")
-    immutable_prefixes = [_check_immutable_prefix(p, prefix) for p in request.immutable_prefixes]
+    rules = _prefix_rules(request, detected, prefix)
+    if detected is not None and detected.copied_from is not None and rules:
+        copied = _copied_files(detected.copied_from, detected.root, prefix, rules, readings)
+        if copied.unhashed:
+            readings.append(copied)
+    if detected is not None and detected.scan:
+        readings.append(_verified_names(detected.root, trust, rules, readings))
+    if detected is not None and detected.links:
+        linked = find_query_versions(detected.root, prefix)
+        if linked.reading.hashed:
+            readings.append(linked.reading)
+        if linked.unverified:
+            notes.append(
+                f"{len(linked.unverified)} linked query-string version(s) do not match their file and revalidate: "
+                + ", ".join(url for url, _ in linked.unverified[:3])
+            )
     if request.root is not None and local_root is None:
         notes.append(
             f"--root {request.root} is not a directory on this machine: the tree checks were skipped "
@@ -176,12 +228,13 @@ def plan(request: Request) -> Plan:
         serve_manifest=request.serve_manifest,
         local_root=local_root,
         kept=kept,
-        immutable_prefixes=immutable_prefixes,
+        prefix_rules=rules,
         service_workers=(*SERVICE_WORKERS, *request.service_workers),
         symlinks=request.disable_symlinks,
     )
     warnings += classification.warnings
     _check_placement(classification, prefix, local_root, readings, warnings)
+    pages = _pages(request, detected, local_root)
 
     strategy = request.strategy
     if strategy is not Strategy.MAP and classification.versioned:
@@ -194,12 +247,21 @@ def plan(request: Request) -> Plan:
     regex = _check_regex_strategy(request, classification, warnings) if strategy is Strategy.REGEX else None
     if request.cors_fonts is not None and strategy is not Strategy.MAP:
         raise UsageError("--cors-fonts needs the map strategy")
+    if strategy is not Strategy.MAP and (pages.any or classification.contradicted_uris or not all(r.immutable for r in rules)):
+        raise UsageError(
+            "a site's pages (clean URLs, 404 page, --spa) and carve-outs of an immutable prefix need the map strategy, "
+            f"not {strategy.value}"
+        )
     # A --root on this machine is served from where it is, absolute (nginx reads a relative
     # alias against its own prefix); one elsewhere is taken as given.
     if local_root is not None:
         served_root = normalise_root(str(local_root.resolve()))
+    elif request.root is not None:
+        served_root = normalise_root(request.root)
+    elif readings:
+        served_root = normalise_root(str(readings[0].build_root.resolve()))
     else:
-        served_root = normalise_root(request.root if request.root is not None else str(readings[0].build_root.resolve()))
+        raise UsageError("give --root: the directory nginx serves --prefix from")
     options = RenderOptions(
         prefix=prefix,
         root=served_root,
@@ -220,11 +282,99 @@ def plan(request: Request) -> Plan:
         serve_manifest=request.serve_manifest,
         symlinks=request.disable_symlinks,
         open_file_cache=request.open_file_cache,
+        pages=pages,
+        deny_server_code=classification.tree_uris is not None
+        and any(re.search(SERVER_CODE_PATTERN, uri) for uri in classification.tree_uris),
     )
     if classification.brotli_siblings and not options.brotli_static:
         warnings.append(".br files are present but served only with --brotli (Debian: libnginx-mod-http-brotli-static)")
     sources = [f"{Path(r.file).name} ({r.format})" for r in readings]
-    return Plan(request, classification, options, sources, warnings, notes)
+    if detected is not None:
+        sources.insert(0, f"{detected.label} build directory {detected.build_dir.name}/")
+    return Plan(request, classification, options, sources, warnings, notes, detected)
+
+
+def _with_detected(request: Request, detected: Detection) -> Request:
+    """The request with what the user left unsaid taken from the detected tool."""
+    return dataclasses.replace(
+        request,
+        manifests=(*request.manifests, *detected.manifests),
+        root=request.root if request.root is not None else str(detected.root),
+    )
+
+
+def _prefix_rules(request: Request, detected: Detection | None, prefix: str) -> list[PrefixRule]:
+    """The framework's own immutable directories, then the user's prefixes and carve-outs
+    (a user's rule for the same prefix wins)."""
+    rules: dict[str, PrefixRule] = {}
+    if detected is not None:
+        for rule in detected.prefix_rules:
+            rules[prefix + rule.prefix] = rule._replace(prefix=prefix + rule.prefix)
+    for value in request.immutable_prefixes:
+        uri = _check_immutable_prefix(value, prefix, "--immutable-prefix")
+        rules[uri] = PrefixRule(uri, True, "vouched for by the user (--immutable-prefix)")
+    for value in request.immutable_prefix_excludes:
+        uri = _check_immutable_prefix(value, prefix, "--immutable-prefix-exclude")
+        rules[uri] = PrefixRule(uri, False, "carved out by the user (--immutable-prefix-exclude)")
+    if any(not rule.immutable for rule in rules.values()) and not any(rule.immutable for rule in rules.values()):
+        raise UsageError("--immutable-prefix-exclude carves out of an immutable prefix: give --immutable-prefix too")
+    return sorted(rules.values(), key=lambda rule: (-len(rule.prefix), rule.prefix))
+
+
+def _verified_names(
+    root: Path, trust: re.Pattern[str] | None, rules: Sequence[PrefixRule], readings: Sequence[ManifestReading]
+) -> ManifestReading:
+    """`scan` of the served tree: names whose hash is verified against the file count as
+    hashed. Its look-alikes (names it cannot verify) stay unlisted, not contradicting
+    evidence: below a framework's immutable directory, or named by a manifest, they are
+    what the framework or the manifest says."""
+    reading = scan_directory(root, trust_pattern=trust).reading
+    return dataclasses.replace(reading, unhashed=[])
+
+
+COPIED_REASON = "copied as it is from the project's {}/ directory: no build output, revalidated"
+
+
+def _copied_files(
+    source: Path, root: Path, prefix: str, rules: Sequence[PrefixRule], readings: Sequence[ManifestReading]
+) -> ManifestReading:
+    """The files of the served tree below an immutable prefix that the project's public/
+    directory holds too: the framework copied them as they are (a `public/assets/logo.png`
+    lands in React Router's immutable assets/), so they are evidence against that prefix."""
+    hashed = {path for reading in readings for path in _paths(reading)}
+    why = COPIED_REASON.format(source.name)
+    unhashed = []
+    for directory, subdirs, files in os.walk(source):  # followlinks=False: never leaves the project
+        subdirs.sort()
+        for name in sorted(files):
+            relpath = os.path.relpath(os.path.join(directory, name), source).replace(os.sep, "/")
+            rule = prefix_rule(rules, prefix + relpath)
+            below_immutable = rule is not None and rule.immutable
+            if below_immutable and relpath not in hashed and os.path.isfile(root / relpath) and unsafe_reason(relpath) is None:
+                unhashed.append((Entry(relpath, f"{source.name}/{relpath}"), why))
+    return ManifestReading(ManifestFormat.SCAN, str(source), root, [], "", unhashed, manifest_relpath=None)
+
+
+def _paths(reading: ManifestReading) -> Sequence[str]:
+    hashed = reading.hashed
+    return hashed.paths if isinstance(hashed, Entries) else [entry.path for entry in hashed]
+
+
+def _pages(request: Request, detected: Detection | None, local_root: Path | None) -> Pages:
+    """The site's page rules: the detected tool's, each overridden by the user's options."""
+    pages = detected.pages if detected is not None else Pages()
+    clean = pages.clean_urls if request.clean_urls is None else request.clean_urls
+    not_found = pages.not_found if request.not_found_page is None else (request.not_found_page or None)
+    spa = pages.spa_fallback if request.spa is None else (request.spa or None)
+    for option, page in (("--not-found-page", not_found), ("--spa", spa)):
+        if page is None:
+            continue
+        parts = page.split("/")
+        if page.startswith("/") or unsafe_reason(page, expands_variables=True) or "?" in page or any(p in ("", ".", "..") for p in parts):
+            raise UsageError(f"{option} {page!r}: give the page's path below --root, e.g. 404.html")
+        if local_root is not None and not os.path.isfile(local_root / page):
+            raise UsageError(f"{option} {page}: no such file in --root {local_root}")
+    return Pages(clean, not_found, spa)
 
 
 def render(planned: Plan) -> Rendering:
@@ -289,8 +439,8 @@ def _check_request(request: Request) -> None:
         raise UsageError("--max-age must be a positive number of seconds")
     if not 0 <= request.unhashed_max_age <= ONE_DAY:
         raise UsageError("--unhashed-max-age must be 0 (revalidate) to 86400 seconds: unhashed files change in place")
-    if not request.manifests and not request.scan:
-        raise UsageError("name at least one manifest (or --scan a build directory)")
+    if not (request.manifests or request.scan or request.build_dir or request.immutable_prefixes):
+        raise UsageError("name a build directory or a manifest (or --scan a build directory, or give --immutable-prefix)")
     outputs = request.outputs
     if outputs.site and (outputs.http or outputs.server):
         raise UsageError("--site-out already holds both parts: use it alone, or --http-out with --server-out")
@@ -400,10 +550,10 @@ def _check_origin(origin: str) -> str:
     return origin
 
 
-def _check_immutable_prefix(value: str, prefix: str) -> str:
+def _check_immutable_prefix(value: str, prefix: str, option: str) -> str:
     normalised = normalise_prefix(value)
     if not normalised.startswith(prefix) or normalised == prefix:
-        raise UsageError(f"--immutable-prefix {value!r} must lie below --prefix {prefix!r}")
+        raise UsageError(f"{option} {value!r} must lie below --prefix {prefix!r}")
     return normalised
 
 

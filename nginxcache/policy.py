@@ -18,7 +18,7 @@ from nginxcache.buildtree import Symlinks
 from nginxcache.classify import explain as evidence_for
 from nginxcache.classify import is_dotfile
 from nginxcache.errors import UsageError
-from nginxcache.model import CachePolicy, Classification, ManifestFormat, ManifestReading, Strategy
+from nginxcache.model import CachePolicy, Classification, ManifestFormat, ManifestReading, Pages, Strategy
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _NAME = re.compile(r"[a-z0-9_]{1,16}")  # keeps every variable name under 46 bytes
@@ -29,6 +29,12 @@ FONT_PATTERN = "~*\\.(?:woff2?|ttf|otf|eot)$"
 DOTFILE_PATTERN = "/\\.(?!well-known/)"
 BUILD_MANIFEST_PATTERN = "/(?:staticfiles|mix-manifest|entrypoints|asset-manifest|parcel-manifest)\\.json$"
 SOURCE_MAP_PATTERN = "\\.map$"
+# Server-side code under a static root (Laravel's public/index.php): never sent as a file.
+SERVER_CODE_PATTERN = "\\.(?:php[0-9]?|phtml|phar)$"
+# A URL whose last segment has no extension: a page the user navigates to, not a file a
+# page loads. Only these get a single-page app's fallback or the site's 404 page.
+NAVIGATION_PATTERN = "~/[^/.]*\\z"
+PAGE_URL_PATTERN = "~*\\.html?\\z"
 
 
 
@@ -53,6 +59,8 @@ class RenderOptions:
     serve_manifest: bool = False
     symlinks: Symlinks = Symlinks.REFUSE  # disable_symlinks below the root: nothing outside it is served
     open_file_cache: bool = True  # what disable_symlinks costs per request, and more, won back
+    pages: Pages = Pages()  # clean URLs, 404 page, single-page-app fallback: a whole site
+    deny_server_code: bool = False  # the tree holds .php files: 404, never their source
 
     @property
     def disable_symlinks(self) -> tuple[str, ...]:
@@ -80,6 +88,32 @@ class RenderOptions:
         return f"@nginxcache_{self.name}_404"
 
     @property
+    def fallback_var(self) -> str:
+        return f"$nginxcache_{self.name}_fallback"
+
+    @property
+    def not_found_page_location(self) -> str:
+        return f"@nginxcache_{self.name}_page404"
+
+    @property
+    def spa_location(self) -> str:
+        # A named location that rewrites: try_files' last parameter as a URI is mangled
+        # under alias (nginx ticket #97), a named location is not.
+        return f"@nginxcache_{self.name}_spa"
+
+    def fallback_keys(self) -> list[tuple[str, str]]:
+        """(map key, URI or named location) of the fallback map, beside its default (a plain 404)."""
+        pages = self.pages
+        keys = []
+        if pages.spa_fallback:
+            keys.append((NAVIGATION_PATTERN, self.spa_location))
+        elif pages.not_found:
+            keys.append((NAVIGATION_PATTERN, self.not_found_page_location))
+        if pages.not_found:
+            keys.append((PAGE_URL_PATTERN, self.not_found_page_location))
+        return keys
+
+    @property
     def not_served(self) -> tuple[str, str]:
         """(what, one regex) the server part answers 404 for: one nested location, one
         regex evaluation per request."""
@@ -90,6 +124,9 @@ class RenderOptions:
         if self.deny_source_maps:
             what.append("source maps (--deny-source-maps)")
             patterns.append(SOURCE_MAP_PATTERN)
+        if self.deny_server_code:
+            what.append("server-side code (.php)")
+            patterns.append(SERVER_CODE_PATTERN)
         return ", ".join(what), "|".join(patterns)
 
 

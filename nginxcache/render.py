@@ -17,6 +17,7 @@ from pathlib import Path
 
 import jinja2
 
+from nginxcache.classify import PAGE_PATTERN
 from nginxcache.errors import UsageError
 from nginxcache.mapformat import (
     ENTRY_TAIL,
@@ -29,7 +30,7 @@ from nginxcache.mapformat import (
     versioned_key,
 )
 from nginxcache.maphash import sizes_for
-from nginxcache.model import Classification, EntryLines, Strategy
+from nginxcache.model import Classification, EntryLines, Strategy, immutable_prefixes
 from nginxcache.policy import FONT_PATTERN, RenderOptions
 from nginxcache.quoting import nginx_quote
 
@@ -82,6 +83,15 @@ def _spliced(lines: EntryLines, prefix: str, case_sensitive: frozenset[str]) -> 
         start_line, start_offset = at, offset
     if len(names) > start_line:
         yield EntryChunk(text[start_offset:] if start_offset else text, len(names) - start_line, None)
+
+
+# In the hashed map, before the prefix keys: a page below an immutable prefix is not hashed.
+PAGE_KEY = "~*" + PAGE_PATTERN.replace("$", "\\z")  # PCRE's $ also matches before a final newline
+
+
+def contradicted_keys(classification: Classification) -> list[str]:
+    """Keys (value 0) of the files below an immutable prefix that a manifest says are not hashed."""
+    return [map_key(uri, False) for uri in classification.contradicted_uris]
 
 
 def versioned_keys(classification: Classification) -> list[str]:
@@ -173,7 +183,11 @@ def _context(
         "map_hash_bucket_size": bucket_size,
         "entries_marker": ENTRIES_MARKER_PREFIX + secrets.token_hex(16),
         "exact_locations": exact_locations(classification, hashed=options.strategy is Strategy.EXACT),
-        "prefix_keys": [prefix_key(p) for p in classification.immutable_prefixes],
+        "prefix_keys": [(prefix_key(rule.prefix), int(rule.immutable)) for rule in classification.prefix_rules],
+        "page_key": PAGE_KEY,
+        "contradicted_keys": contradicted_keys(classification),
+        "immutable_prefixes": immutable_prefixes(classification),
+        "fallback_keys": options.fallback_keys(),
         "versioned_keys": versioned_keys(classification),
         "font_pattern": FONT_PATTERN,
         "not_served_what": options.not_served[0],

@@ -15,10 +15,10 @@ import crossplane
 
 from nginxcache.errors import ValidationError, WriteError
 from nginxcache.mapformat import ENTRY_KEYS, ENTRY_TAIL, NOT_AN_ENTRY, EntryChunk, entry_head, map_key, prefix_key
-from nginxcache.model import Classification, Strategy
+from nginxcache.model import Classification, Strategy, immutable_prefixes
 from nginxcache.policy import FONT_PATTERN, RenderOptions
 from nginxcache.quoting import nginx_unescape
-from nginxcache.render import Rendered, exact_locations, map_hash_sizes, versioned_keys
+from nginxcache.render import PAGE_KEY, Rendered, contradicted_keys, exact_locations, map_hash_sizes, versioned_keys
 from nginxcache.tempfiles import work_directory
 
 
@@ -56,7 +56,10 @@ def intended_http(classification: Classification, options: RenderOptions, *, ske
     directives = []
     if options.hash_sizes:
         directives += [_d("map_hash_max_size", str(max_size)), _d("map_hash_bucket_size", str(bucket_size))]
-    prefix_entries = [_d(prefix_key(p), "1") for p in classification.immutable_prefixes]
+    prefix_entries = [_d(key, "0") for key in contradicted_keys(classification)]
+    if classification.prefix_rules:
+        prefix_entries.append(_d(PAGE_KEY, "0"))
+    prefix_entries += [_d(prefix_key(rule.prefix), str(int(rule.immutable))) for rule in classification.prefix_rules]
     entries = [_d(MARKER)] if skeleton else [_d(key, "1") for key in keys]
     directives.append(_d("map", "$uri", options.hashed_var, block=[_d("default", "0"), *entries, *prefix_entries]))
     selector = options.hashed_var
@@ -78,13 +81,17 @@ def intended_http(classification: Classification, options: RenderOptions, *, ske
             block=[_d("1", policy.hashed_cache_control), _d("default", policy.unhashed_cache_control)],
         )
     )
+    fallbacks = [_d(key, value) for key, value in options.fallback_keys()]
+    directives.append(
+        _d("map", "$uri", options.fallback_var, block=[_d("default", options.not_found_location), *fallbacks])
+    )
     fonts = [_d(FONT_PATTERN, options.cors_fonts)] if options.cors_fonts else []
     directives.append(_d("map", "$uri", options.cors_var, block=[_d("default", ""), *fonts]))
     return directives
 
 
-def _added_headers(options: RenderOptions, cache_control: str) -> list[Directive]:
-    headers = [_d("add_header", "Cache-Control", cache_control)]
+def _added_headers(options: RenderOptions, cache_control: str, *, always: bool = False) -> list[Directive]:
+    headers = [_d("add_header", "Cache-Control", cache_control, *(("always",) if always else ()))]
     headers += [_d("add_header", name, value, "always") for name, value in options.extra_headers]
     if options.headers_include:
         headers.append(_d("include", options.headers_include))
@@ -102,8 +109,12 @@ def intended_server(classification: Classification, options: RenderOptions) -> l
     hashed_cc = policy.hashed_cache_control
     serving_hashed = [*_added_headers(options, hashed_cc), _d("try_files", "$uri", "=404")]
     nested = [_deny("~", options.not_served[1])]
+    pages = options.pages
+    if pages.not_found:
+        page = options.prefix + pages.not_found
+        nested.append(_d("location", "=", page, block=_added_headers(options, options.cache_control_var, always=True)))
     if options.strategy is not Strategy.MAP:
-        nested += [_d("location", "^~", p, block=serving_hashed) for p in classification.immutable_prefixes]
+        nested += [_d("location", "^~", p, block=serving_hashed) for p in immutable_prefixes(classification)]
     if options.strategy is Strategy.REGEX:
         assert options.regex is not None
         nested.append(_d("location", "~", options.regex, block=serving_hashed))
@@ -131,11 +142,31 @@ def intended_server(classification: Classification, options: RenderOptions) -> l
             *(OPEN_FILE_CACHE if options.open_file_cache else []),
             *compression,
             *_added_headers(options, cache_control),
+            *_try_files(options),
             _d("error_page", "404", options.not_found_location),
             *nested,
         ],
     )
-    return [location, _d("location", options.not_found_location, block=[_d("return", "404")])]
+    named = [_d("location", options.not_found_location, block=[_d("return", "404")])]
+    if pages.spa_fallback:
+        named.append(_d("location", options.spa_location, block=[_d("rewrite", "^", options.prefix + pages.spa_fallback, "last")]))
+    if pages.not_found:
+        named.append(
+            _d(
+                "location",
+                options.not_found_page_location,
+                block=[_d("error_page", "404", options.prefix + pages.not_found), _d("return", "404")],
+            )
+        )
+    return [location, *named]
+
+
+def _try_files(options: RenderOptions) -> list[Directive]:
+    pages = options.pages
+    if not pages.any:
+        return []
+    clean = ("$uri.html", "$uri/index.html") if pages.clean_urls else ()
+    return [_d("try_files", "$uri", *clean, "$uri/", options.fallback_var)]
 
 
 def intended_site(classification: Classification, options: RenderOptions, *, skeleton: bool = False) -> list[Directive]:

@@ -19,7 +19,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("nginxcache.tempfiles",),
     ("nginxcache.model", "nginxcache.quoting", "nginxcache.hashtoken", "nginxcache.maphash", "nginxcache.httpwire"),
     ("nginxcache.manifests", "nginxcache.scan", "nginxcache.mapformat", "nginxcache.buildtree"),
-    ("nginxcache.classify", "nginxcache.linkversions"),
+    ("nginxcache.classify", "nginxcache.linkversions", "nginxcache.detect"),
     ("nginxcache.policy",),
     ("nginxcache.render",),
     ("nginxcache.validate",),

@@ -154,7 +154,7 @@ def test_explain_takes_the_same_policy_options(capsys, tmp_path: Path) -> None:
     out = capsys.readouterr().out
     assert code == 0
     assert "/assets/x.js.map\n  not served: a source map, denied by --deny-source-maps: 404\n" in out
-    assert "/assets/vendor/lib.js\n  class:    hashed (immutable)\n  evidence: below --immutable-prefix /assets/vendor/" in out
+    assert "/assets/vendor/lib.js\n  class:    hashed (immutable)\n  evidence: below /assets/vendor/: vouched for by the user (--immutable-prefix)" in out
     assert "/assets/gone.js\n  not served: no such file in the tree that was read: a plain 404" in out
     assert "/users/42\n  not served: no such file" in out
 

@@ -154,7 +154,8 @@ def test_a_file_that_claims_no_size_is_read_only_up_to_the_limit(tmp_path: Path,
 
 
 def test_a_directory_and_a_path_through_a_file_are_exit_3(capsys, tmp_path: Path) -> None:
-    refused(capsys, tmp_path, says="is a directory, not a manifest file")
+    # A directory is a build directory: one that no tool's evidence is found in is refused.
+    refused(capsys, tmp_path, says="no build tool recognised")
     file = write_json(tmp_path / "staticfiles.json", DJANGO)
     refused(capsys, file / "x.json", says="cannot read: Not a directory")
 

@@ -22,6 +22,10 @@ class _Argument(TyperArgument):
         return None
 
 
+# Options whose value may be left out: `--spa` alone means `--spa index.html`.
+OPTIONAL_VALUES = {"--spa": ("index.html", (".html", ".htm"))}
+
+
 class Command(TyperCommand):
     """Every nginxcache command: its arguments shown without Python types."""
 
@@ -30,6 +34,23 @@ class Command(TyperCommand):
         for param in self.params:
             if type(param) is TyperArgument:
                 param.__class__ = _Argument  # same fields: only how help shows it differs
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        return super().parse_args(ctx, with_optional_values(args))
+
+
+def with_optional_values(args: list[str]) -> list[str]:
+    """`--spa` without a page (what follows is no .html file: the build directory, another
+    option, nothing) gets its default page; Typer has no option whose value may be left out."""
+    result = []
+    for i, arg in enumerate(args):
+        if arg in OPTIONAL_VALUES:
+            default, suffixes = OPTIONAL_VALUES[arg]
+            following = args[i + 1] if i + 1 < len(args) else ""
+            if not following.lower().endswith(suffixes) and following != "none":
+                arg = f"{arg}={default}"
+        result.append(arg)
+    return result
 
 
 app = typer.Typer(

@@ -83,7 +83,10 @@ def collector_paused() -> Iterator[None]:
 
 
 def report(planned: Plan) -> None:
-    """The plan's warnings, one line each, on stderr: as soon as they are known."""
+    """What was detected (one line), then the plan's warnings, one line each, on stderr:
+    as soon as they are known."""
+    if planned.detected is not None:
+        note(planned.detected.summary())
     for message in planned.warnings:
         warn(message)
 

@@ -22,6 +22,7 @@ from typer.models import ArgumentInfo
 
 from nginxcache.buildtree import Symlinks
 from nginxcache.cli.common import warn
+from nginxcache.detect import TOOL_NAMES
 from nginxcache.errors import UsageError
 from nginxcache.manifests import MAX_MANIFEST_BYTES
 from nginxcache.model import ManifestFormat, Strategy
@@ -78,7 +79,12 @@ class PolicyOptions:
     keep_manifest: list[Path] | None
     scan: list[Path] | None
     trust_pattern: str | None
+    framework: str | None
     immutable_prefix: list[str] | None
+    immutable_prefix_exclude: list[str] | None
+    clean_urls: bool | None
+    not_found_page: str | None
+    spa: str | None
     service_worker: list[str] | None
     serve_manifest: bool
     deny_source_maps: bool
@@ -94,9 +100,21 @@ class PolicyOptions:
     add_header: list[str] | None
 
     def request(self, manifests: list[Path] | None, **render_only: Any) -> Request:
-        """The pipeline request these options (and a command's own) state."""
+        """The pipeline request these options (and a command's own) state. A directory
+        among the manifests is a build directory: the tool that built it is detected."""
+        directories = [path for path in manifests or () if path.is_dir()]
+        if len(directories) > 1:
+            raise UsageError(f"one build directory at a time: {directories[0]} and {directories[1]}")
+        if self.framework is not None and not directories:
+            raise UsageError("--framework names the tool that built a build directory: give the directory")
         return Request(
-            manifests=tuple(manifests or ()),
+            manifests=tuple(path for path in manifests or () if path not in directories),
+            build_dir=directories[0] if directories else None,
+            framework=self.framework,
+            immutable_prefix_excludes=tuple(self.immutable_prefix_exclude or ()),
+            clean_urls=self.clean_urls,
+            not_found_page=_page(self.not_found_page),
+            spa=_page(self.spa),
             scan=tuple(self.scan or ()),
             keep_manifests=tuple(self.keep_manifest or ()),
             manifest_format=self.manifest_format,
@@ -120,6 +138,11 @@ class PolicyOptions:
             outputs=render_only.pop("outputs", Outputs()),
             **render_only,
         )
+
+
+def _page(value: str | None) -> str | None:
+    """A page option's value: `none` turns the detected page off."""
+    return "" if value == "none" else value
 
 
 def _flag(name: str, help: str) -> Any:
@@ -168,13 +191,73 @@ _DECLARED: dict[str, tuple[Any, Any]] = {
         ],
         None,
     ),
+    "framework": (
+        Annotated[
+            str | None,
+            typer.Option(
+                metavar="NAME",
+                help=f"The tool that built the build directory, instead of detecting it: {', '.join(TOOL_NAMES)}.",
+                show_default=False,
+            ),
+        ],
+        None,
+    ),
     "immutable_prefix": (
         Annotated[
             list[str] | None,
             typer.Option(
                 metavar="PATH",
                 help="A URL path below --prefix whose every file is content-addressed, e.g. /_next/static/ "
-                "(repeatable; only what you vouch for).",
+                "(repeatable; only what you vouch for; pages below it still revalidate).",
+                show_default=False,
+            ),
+        ],
+        None,
+    ),
+    "immutable_prefix_exclude": (
+        Annotated[
+            list[str] | None,
+            typer.Option(
+                metavar="PATH",
+                help="A URL path or file carved out of an --immutable-prefix again, e.g. /_nuxt/builds/ (repeatable; "
+                "the longest prefix that matches decides).",
+                show_default=False,
+            ),
+        ],
+        None,
+    ),
+    "clean_urls": (
+        Annotated[
+            bool | None,
+            typer.Option(
+                "--clean-urls/--no-clean-urls",
+                help="/about answers about.html or about/index.html [default: for a site framework's or generator's "
+                "build directory].",
+                show_default=False,
+            ),
+        ],
+        None,
+    ),
+    "not_found_page": (
+        Annotated[
+            str | None,
+            typer.Option(
+                metavar="FILE",
+                help="The site's 404 page below --root, sent with status 404 for a missing page (never for a missing "
+                "script or stylesheet) [default: the framework's 404.html]; 'none' for a plain 404.",
+                show_default=False,
+            ),
+        ],
+        None,
+    ),
+    "spa": (
+        Annotated[
+            str | None,
+            typer.Option(
+                metavar="[FILE]",
+                help="Single-page app: a navigation URL (no file extension) that matches no file gets FILE "
+                "(index.html when left out), revalidated; a missing script or image stays a 404 [default: for "
+                "Angular and React Router's SPA mode]; 'none' to turn it off.",
                 show_default=False,
             ),
         ],
