@@ -28,9 +28,11 @@ def vite_hash(output: str) -> str | None:
     """The [hash] of a Vite/Rollup output name (`name-HASH.ext`, `name.HASH.ext`), or None.
 
     Vite <= 4 hashes are hex, Vite >= 5 base64url (which may contain '-'), 8 characters
-    unless configured otherwise.
+    unless configured otherwise. A chunk's name may be its hash alone (`[hash].js`).
     """
     stem = posixpath.splitext(posixpath.basename(output))[0]
+    if len(stem) == HASH_ALONE_LENGTH and set(stem) <= _BASE64URL and _hash_alone(stem):
+        return stem  # a chunk named by its hash alone (SvelteKit, Nuxt: `Bjy-W4x2.js`)
     for length in VITE_HASH_LENGTHS:
         if len(stem) <= length or stem[-length - 1] not in "-.":
             continue
@@ -38,6 +40,22 @@ def vite_hash(output: str) -> str | None:
         if set(token) <= _BASE64URL and _looks_random(token):
             return token
     return None
+
+
+# Rollup's and Rolldown's default [hash] length: a chunk named `[hash].js` has exactly this.
+HASH_ALONE_LENGTH = 8
+
+
+def _hash_alone(stem: str) -> bool:
+    """A whole stem that is a hash rather than a word: a digit beside letters, or capitals
+    past the first letter beside small ones (`Bjy-W4x2`, `BOTueOaN`; not `Makefile`,
+    `my-compo` or `--_-_-_-`). About a quarter of real hashes fail this: they revalidate."""
+    letters = [c for c in stem if c.isalpha()]
+    if len(letters) + sum(c.isdigit() for c in stem) < 6:
+        return False
+    if any(c.isdigit() for c in stem):
+        return bool(letters)
+    return any(c.isupper() for c in stem[1:]) and any(c.islower() for c in stem)
 
 
 def hex_hash(output: str, key: str = "") -> str | None:

@@ -172,9 +172,11 @@ def plan(request: Request) -> Plan:
 
     readings = combine_stats([read(path) for path in request.manifests])
     if detected is not None:
-        # Their paths are the served tree's: the adapter copied the files there.
+        # Their paths are the served tree's: the adapter copied the files there. What they
+        # list without a visible hash is no evidence against the framework's own directory.
         readings += [
-            dataclasses.replace(read(path), build_root=detected.root, manifest_relpath=None) for path in detected.copied_manifests
+            dataclasses.replace(read(path), build_root=detected.root, manifest_relpath=None, unhashed=[])
+            for path in detected.copied_manifests
         ]
     trust = compile_regex(request.trust_pattern, "--trust-pattern") if request.trust_pattern else None
     readings += [scan_directory(directory, trust_pattern=trust).reading for directory in request.scan]

@@ -207,9 +207,15 @@ def test_every_file_has_its_body_and_immutable_only_on_evidence(served: tuple[Bu
     for name in build.lookalikes:
         response = server.request(build.prefix + name)
         assert response.status == 200 and response.all("Cache-Control") == ["no-cache"], name
-    for directory in build.immutable_dirs:
-        if (tree / directory).is_dir() and directory not in build.mutable_dirs:
-            assert any(relpath.startswith(directory) for relpath in immutable), f"nothing immutable below {directory}"
+    # The converse: every build output below the framework's immutable directory is immutable
+    # (a file copied from the project's public/ is no build output).
+    copied = {p.relative_to(sample / "public").as_posix() for p in (sample / "public").rglob("*")} if (sample / "public").is_dir() else set()
+    for path in sorted(tree.rglob("*")):
+        relpath = path.relative_to(tree).as_posix()
+        below = [d for d in (*build.immutable_dirs, *build.mutable_dirs) if relpath.startswith(d)]
+        if path.is_file() and below and max(below, key=len) in build.immutable_dirs and relpath not in copied:
+            if not relpath.endswith((".html", ".htm")):
+                assert relpath in immutable, f"{relpath}: below {max(below, key=len)} but revalidated"
 
 
 def _pages(tree: Path) -> list[str]:
