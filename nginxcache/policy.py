@@ -265,8 +265,12 @@ def answer(text: str, classification: Classification, options: RenderOptions, *,
     if denied:
         return Answer(uri, query, False, False, denied, (), "")
     tree = classification.tree_uris
+    requested, served_from = uri, ""
     if on_disk and tree is not None and not uri.endswith("/") and not _in_sorted(tree, uri):
-        return Answer(uri, query, False, False, "no such file in the tree that was read: a plain 404 without caching headers", (), "")
+        missing = _missing(uri, tree, options)
+        if isinstance(missing, Answer):
+            return missing
+        uri, served_from = missing  # the page nginx answers with: its own verdict
     hashed, why = evidence_for(classification, uri, query)
     if hashed and options.strategy is Strategy.REGEX and options.regex and not re.search(options.regex, uri):
         hashed, why = False, f"{why}; but --pattern does not match it, so it revalidates"
@@ -283,7 +287,28 @@ def answer(text: str, classification: Classification, options: RenderOptions, *,
         if policy.unhashed_cache_control == "no-cache"
         else f"after {policy.unhashed_cache_control.rsplit('=', 1)[-1]} s"
     )
-    return Answer(uri, query, True, hashed, why, tuple(headers), conditional)
+    if served_from:
+        why = f"{served_from}; {why}"
+    return Answer(requested, query, True, hashed, why, tuple(headers), conditional)
+
+
+def _missing(uri: str, tree: list[str], options: RenderOptions) -> Answer | tuple[str, str]:
+    """A URI no file has: the page a clean URL or the SPA fallback serves ((its URI, how)),
+    or the 404 nginx sends (the site's 404 page for a missing page, else a plain one)."""
+    pages = options.pages
+    if pages.clean_urls:
+        for candidate in (uri + ".html", uri + "/index.html"):
+            if _in_sorted(tree, candidate):
+                return candidate, f"a clean URL: served from {candidate}"
+    navigation = re.search(NAVIGATION_PATTERN.removeprefix("~").replace("\\z", "$"), uri) is not None
+    if navigation and pages.spa_fallback:
+        page = options.prefix + pages.spa_fallback
+        return page, f"no such file; a navigation URL: the single-page app's {page} (status 200)"
+    page_url = navigation or re.search(r"\.html?$", uri, re.IGNORECASE) is not None
+    if page_url and pages.not_found:
+        why = f"no such page: the site's {options.prefix + pages.not_found}, with status 404 and Cache-Control revalidated"
+        return Answer(uri, "", False, False, why, (), "")
+    return Answer(uri, "", False, False, "no such file in the tree that was read: a plain 404 without caching headers", (), "")
 
 
 def _in_sorted(items: list[str], item: str) -> bool:

@@ -24,7 +24,8 @@ LAYERS: list[tuple[str, ...]] = [
     ("nginxcache.render",),
     ("nginxcache.validate",),
     ("nginxcache.output", "nginxcache.nginxrun"),
-    ("nginxcache.pipeline", "nginxcache.probe", "nginxcache.lint"),
+    ("nginxcache.pipeline", "nginxcache.probe"),
+    ("nginxcache.lint",),  # lint --manifest BUILD_DIR reads a build directory as render does
     ("nginxcache.cli",),
     ("nginxcache.__main__",),  # python -m nginxcache: the program, on top of everything
 ]

@@ -307,3 +307,26 @@ def test_every_versioned_url_is_immutable_only_for_its_own_version(served: tuple
                     uri.rsplit("/", 1)[-1], data
                 ), f"{url}: immutable, but {value!r} is no digest of {uri}"
             del base
+
+
+@pytest.mark.parametrize("sample", [b.sample for b in FRAMEWORKS])
+def test_lint_finds_nothing_wrong_with_the_render_of_a_build_directory(sample: str, tmp_path: Path) -> None:
+    """`lint --manifest BUILD_DIR` reads the directory as render does: its own output is clean,
+    and a hand-made long-lived try_files fallback in the same site is still caught."""
+    build = ALL_BUILDS[sample]
+    build_dir = BUILDS / build.sample / build.build_dir
+    extra = ("--prefix", build.prefix) if build.prefix != "/" else ()
+    assert render(build_dir, tmp_path, *extra).returncode == 0
+    conf = tmp_path / "nginx.conf"
+    conf.write_text(
+        f"events {{}}\nhttp {{\n    include {tmp_path / 'http.conf'};\n"
+        f"    server {{\n        listen 8080;\n        include {tmp_path / 'server.conf'};\n    }}\n}}\n"
+    )
+    lint = [sys.executable, "-m", "nginxcache", "lint", str(conf), "--manifest", str(build_dir), *extra]
+    result = subprocess.run(lint, capture_output=True, text=True)
+    assert (result.returncode, result.stdout) == (0, ""), result.stdout + result.stderr
+    server = (tmp_path / "server.conf").read_text()
+    (tmp_path / "server.conf").write_text(server.replace("    error_page 404 @", "    try_files $uri /index.html;\n    error_page 404 @", 1))
+    broken = subprocess.run(lint, capture_output=True, text=True)
+    if "try_files" not in server:  # the plain asset location: the added fallback is a mistake lint names
+        assert broken.returncode == 1 and "NC107" in broken.stdout, broken.stdout + broken.stderr

@@ -12,7 +12,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from nginxcache.classify import classify, is_dotfile
+from nginxcache import pipeline
+from nginxcache.classify import classify, explain, is_dotfile
 from nginxcache.errors import UsageError
 from nginxcache.hashtoken import base32_hash, hex_hash, vite_hash
 from nginxcache.lint.context import (
@@ -100,6 +101,9 @@ def served_files(options: LintOptions) -> tuple[ServedFiles | None, list[str]]:
             raise UsageError(f"--root {root}: not a directory on this machine")
         root = None
     readings: list[ManifestReading] = []
+    directories = [path for path in options.manifests if path.is_dir()]
+    if directories:
+        return _served_by_build_directory(directories, options)
     if options.manifests:
         readings = combine_stats([load_manifest(path, options.manifest_format) for path in options.manifests])
         prefix = normalise_prefix(options.prefix) if options.prefix is not None else default_prefix(readings)[0]
@@ -127,6 +131,25 @@ def served_files(options: LintOptions) -> tuple[ServedFiles | None, list[str]]:
     unhashed -= manifest_uris
     served = ServedFiles(frozenset(hashed), frozenset(unhashed), frozenset(manifest_uris), source, bool(options.manifests))
     return served, list(classification.warnings)
+
+
+def _served_by_build_directory(directories: list[Path], options: LintOptions) -> tuple[ServedFiles, list[str]]:
+    """`--manifest BUILD_DIR`: the verdicts `render BUILD_DIR` writes, file by file."""
+    if len(directories) > 1 or len(options.manifests) > 1:
+        raise UsageError("--manifest: one build directory, without other manifests")
+    planned = pipeline.plan(
+        pipeline.Request(
+            build_dir=directories[0], root=str(options.root) if options.root is not None else None, prefix=options.prefix
+        )
+    )
+    classification = planned.classification
+    tree = classification.tree_uris or []
+    hashed = {uri for uri in tree if explain(classification, uri)[0]} | set(classification.hashed_uris)
+    denied = set(classification.denied_uris)
+    unhashed = set(tree) - hashed - denied - {uri for uri, _ in classification.versioned}
+    assert planned.detected is not None
+    source = f"per {planned.detected.summary()}"
+    return ServedFiles(frozenset(hashed), frozenset(unhashed), frozenset(denied), source, True), planned.warnings
 
 
 def _name_has_hash(uri: str) -> bool:

@@ -264,6 +264,18 @@ def _try_files_fallback(ctx: LintContext, server: Node, directive: Node) -> str 
     if literal:
         return f"the file {literal[0]} (served from this location)"
     last = args[-1]
+    if "$" in last:
+        # A variable (nginxcache's own fallback map): each page it may land on, judged there.
+        values = ctx.evaluator.possible(last)
+        if values is None:
+            return last
+        landings = [_landing(ctx, server, value) for value in sorted(values)]
+        return next((landing for landing in landings if landing is not None), None)
+    return _landing(ctx, server, last)
+
+
+def _landing(ctx: LintContext, server: Node, last: str) -> str | None:
+    """The fallback `last` when the location it lands on caches long, else None."""
     if last.startswith("="):
         return None
     if last.startswith("@"):

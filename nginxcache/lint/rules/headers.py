@@ -14,6 +14,7 @@ from nginxcache.lint.semantics import (
     caching_at,
     chain,
     effective_headers,
+    location_spec,
 )
 from nginxcache.lint.tree import Node
 
@@ -63,13 +64,26 @@ def always_long_lived(ctx: LintContext) -> Iterator[Hit]:
             continue
         if node.args[0].lower() != "cache-control":
             continue
-        values = ctx.evaluator.possible(node.args[1])
+        values = _values_here(ctx, node, node.args[1])
         if values and any(cache_control_long_lived(value) for value in values):
             yield Hit(
                 node,
                 f'add_header Cache-Control "{node.args[1]}" always also puts long-lived caching on 404s and errors: '
                 "a CDN or browser keeps the error for that long; drop `always`",
             )
+
+
+def _values_here(ctx: LintContext, node: Node, expression: str) -> frozenset[str] | None:
+    """What `expression` can be where `node` is: in an exact location, for its one URI (a
+    404 page's `location = /404.html` gets its map's verdict for /404.html)."""
+    block = node.parent
+    while block is not None and block.name != "location":
+        block = block.parent
+    if block is not None and location_spec(block)[0] == "=":
+        value = ctx.evaluator.value(expression, location_spec(block)[1])
+        if value is not None:
+            return frozenset([value])
+    return ctx.evaluator.possible(expression)
 
 
 @rule("NC105", Severity.WARNING, "add_header in a block silently drops the enclosing block's add_header lines")
