@@ -441,6 +441,8 @@ def _check_request(request: Request) -> None:
         raise UsageError("--max-age must be a positive number of seconds")
     if not 0 <= request.unhashed_max_age <= ONE_DAY:
         raise UsageError("--unhashed-max-age must be 0 (revalidate) to 86400 seconds: unhashed files change in place")
+    if request.immutable_prefix_excludes and not (request.immutable_prefixes or request.build_dir):
+        raise UsageError("--immutable-prefix-exclude carves out of an immutable prefix: give --immutable-prefix too")
     if not (request.manifests or request.scan or request.build_dir or request.immutable_prefixes):
         raise UsageError("name a build directory or a manifest (or --scan a build directory, or give --immutable-prefix)")
     outputs = request.outputs
