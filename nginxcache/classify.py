@@ -24,7 +24,7 @@ from nginxcache.mapformat import ENTRY_TAIL, entry_head, plain_entry_lines
 from nginxcache.model import Classification, Entries, Entry, EntryLines, ManifestFormat, ManifestReading, PrefixRule, UriList
 from nginxcache.quoting import asset_path_problem
 
-NOT_LISTED = "not listed as a hashed output by any manifest: revalidated"
+NOT_LISTED = "no evidence that its content is hashed (no manifest lists it, no verified hash in its name): revalidated"
 SERVICE_WORKERS = ("sw.js", "service-worker.js", "serviceworker.js", "ngsw-worker.js", "firebase-messaging-sw.js")
 WEB_MANIFESTS = ("manifest.webmanifest", "site.webmanifest")
 
@@ -581,6 +581,8 @@ def explain(classification: Classification, uri: str, query: str = "") -> tuple[
         return True, "a query-string version the manifest names (the exact ?args match)"
     if uri in classification.evidence:
         file, where, reason = classification.evidence[uri]
+        if where.startswith("verified: "):  # nginxcache scan: the digest it found, not a manifest's key
+            return True, f"its name carries the {where.removeprefix('verified: ')} of its content, verified against the file"
         return True, f"{reason}: {file} at {where}"
     rule = prefix_rule(classification.prefix_rules, uri)
     if uri in classification.unhashed_evidence:

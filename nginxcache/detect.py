@@ -12,6 +12,7 @@ files' bytes (`scan`); query-string versions the site's own pages link, verified
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 from collections.abc import Callable, Iterator
@@ -76,27 +77,38 @@ class Detection:
     prefix_rules: tuple[PrefixRule, ...] = ()  # prefixes relative to the served prefix
     pages: Pages = Pages()
     notes: tuple[str, ...] = ()
+    verb: str = "detected"  # "using", when --framework chose the tool
     # The project's directory of files copied into the build as they are (public/, static/):
     # a file found there too is no build output, whatever directory it lands in.
     copied_from: Path | None = None
 
-    def summary(self) -> str:
-        """The one line printed: what was detected and which evidence is used."""
-        evidence = [f"{path.name}" for path in (*self.manifests, *self.copied_manifests)]
+    def summary(self, verified: int | None = None, linked: int | None = None, pages: Pages | None = None) -> str:
+        """The one line printed: what was detected and which evidence is used (with the
+        counts of verified names and linked versions, once known)."""
+        evidence = [_shown(path, self.build_dir) for path in (*self.manifests, *self.copied_manifests)]
         evidence += [f"/{rule.prefix} ({'immutable' if rule.immutable else 'revalidated'})" for rule in self.prefix_rules]
-        if self.scan:
-            evidence.append("hashes in names verified against the files")
-        if self.links:
-            evidence.append("?v= versions the pages link, verified")
-        pages = []
-        if self.pages.clean_urls:
-            pages.append("clean URLs")
-        if self.pages.not_found:
-            pages.append(f"{self.pages.not_found} (404)")
-        if self.pages.spa_fallback:
-            pages.append(f"single-page-app fallback {self.pages.spa_fallback}")
-        text = f"detected {self.label} in {self.build_dir}: evidence: {', '.join(evidence) or 'none (everything revalidates)'}"
-        return text + (f"; pages: {', '.join(pages)}" if pages else "")
+        if self.scan and verified != 0:
+            evidence.append(f"{verified if verified is not None else 'the'} name(s) whose hash verifies against the file")
+        if self.links and linked:
+            evidence.append(f"{linked} query-string version(s) the pages link, verified")
+        rules = pages if pages is not None else self.pages
+        shown = []
+        if rules.clean_urls:
+            shown.append("clean URLs")
+        if rules.not_found:
+            shown.append(f"{rules.not_found} (404)")
+        if rules.spa_fallback:
+            shown.append(f"single-page-app fallback {rules.spa_fallback}")
+        text = f"{self.verb} {self.label} in {self.build_dir}: evidence: {', '.join(evidence) or 'none (everything revalidates)'}"
+        return text + (f"; pages: {', '.join(shown)}" if shown else "")
+
+
+def _shown(path: Path, build: Path) -> str:
+    """A manifest as the user finds it: relative to the build directory's parent."""
+    try:
+        return os.path.relpath(path, build.parent)
+    except ValueError:
+        return str(path)
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,8 +117,9 @@ class Tool:
     label: str
     recognise: Callable[[Project], bool]
     evidence: Callable[[Project, Tool], Detection]
-    looked_for: str  # what recognises it, for the error when nothing does
+    looked_for: str  # what recognises it, in a sentence
     supersedes: tuple[str, ...] = ()  # tools it is built on (SvelteKit on Vite): not a conflict
+    marker: str = ""  # what recognises it, in a word or two, for the list of what was looked for
 
 
 def _site(
@@ -272,9 +285,8 @@ def _django(project: Project, tool: Tool) -> Detection:
 
 def _rails(project: Project, tool: Tool) -> Detection:
     build = project.build if project.build.name == "assets" else project.build / "assets"
-    manifests = tuple(sorted(p for p in build.glob(".*manifest*.json") if p.is_file())) + tuple(
-        sorted(p for p in build.glob("manifest-*.json") if p.is_file())
-    )
+    manifests = tuple(sorted(p for p in build.glob(".sprockets-manifest-*.json") if p.is_file()))
+    manifests += tuple(p for p in (build / ".manifest.json",) if p.is_file())
     return Detection(tool.name, tool.label, project.build, build, "/assets/", "Rails' default assets prefix", manifests=manifests)
 
 
@@ -344,6 +356,7 @@ TOOLS: tuple[Tool, ...] = (
         lambda p: p.has("_next/static"),
         _nextjs,
         "_next/static/ in the directory (next build with output: 'export')",
+        marker="_next/static/ (Next.js)",
     ),
     Tool(
         "sveltekit",
@@ -352,9 +365,26 @@ TOOLS: tuple[Tool, ...] = (
         _sveltekit,
         "_app/immutable/ in the directory",
         ("vite",),
+        marker="_app/immutable/ (SvelteKit)",
     ),
-    Tool("astro", "Astro", lambda p: p.has("_astro") or (p.uses("astro") and p.has("index.html")), _astro, "_astro/", ("vite",)),
-    Tool("nuxt", "Nuxt (generate)", lambda p: p.has("_nuxt"), _nuxt, "_nuxt/ (nuxt generate: .output/public)", ("vite",)),
+    Tool(
+        "astro",
+        "Astro",
+        lambda p: p.has("_astro") or (p.uses("astro") and p.has("index.html")),
+        _astro,
+        "_astro/",
+        ("vite",),
+        marker="_astro/ (Astro)",
+    ),
+    Tool(
+        "nuxt",
+        "Nuxt (generate)",
+        lambda p: p.has("_nuxt"),
+        _nuxt,
+        "_nuxt/ (nuxt generate: .output/public)",
+        ("vite",),
+        marker="_nuxt/ (Nuxt)",
+    ),
     Tool(
         "react-router",
         "React Router",
@@ -362,6 +392,7 @@ TOOLS: tuple[Tool, ...] = (
         _react_router,
         "@react-router/dev in package.json, build/client/assets/",
         ("vite",),
+        marker="__spa-fallback.html or @react-router/dev (React Router)",
     ),
     Tool(
         "angular",
@@ -370,6 +401,7 @@ TOOLS: tuple[Tool, ...] = (
         _angular,
         "ngsw.json, or angular.json in the project (dist/<app>/browser)",
         ("esbuild",),
+        marker="ngsw.json or angular.json (Angular)",
     ),
     Tool(
         "laravel",
@@ -378,6 +410,7 @@ TOOLS: tuple[Tool, ...] = (
         _laravel,
         "public/build/manifest.json in a Laravel project (artisan, composer.json)",
         ("vite", "encore"),
+        marker="build/manifest.json with artisan (Laravel)",
     ),
     Tool(
         "encore",
@@ -385,14 +418,23 @@ TOOLS: tuple[Tool, ...] = (
         lambda p: p.has("build/entrypoints.json"),
         _asset_dir(("build/manifest.json", "build/entrypoints.json"), "/", "Encore's public/ at the site's root"),
         "public/build/entrypoints.json",
+        marker="build/entrypoints.json (Encore)",
     ),
-    Tool("mix", "Laravel Mix", lambda p: p.has("mix-manifest.json"), _manifest_in_build("mix-manifest.json"), "mix-manifest.json"),
+    Tool(
+        "mix",
+        "Laravel Mix",
+        lambda p: p.has("mix-manifest.json"),
+        _manifest_in_build("mix-manifest.json"),
+        "mix-manifest.json",
+        marker="mix-manifest.json (Mix)",
+    ),
     Tool(
         "vite",
         "Vite",
         lambda p: p.has(".vite/manifest.json") or (p.uses("vite") and p.has("manifest.json")),
         _vite,
         ".vite/manifest.json (build.manifest: true)",
+        marker=".vite/manifest.json (Vite)",
     ),
     Tool(
         "django",
@@ -400,20 +442,25 @@ TOOLS: tuple[Tool, ...] = (
         lambda p: p.has("staticfiles.json") or (p.project_has("manage.py") and p.has("CACHE/manifest.json", "admin")),
         _django,
         "staticfiles.json (STATIC_ROOT of ManifestStaticFilesStorage), or CACHE/ of django-compressor",
+        marker="staticfiles.json or CACHE/ (Django)",
     ),
     Tool(
         "flask-assets",
         "Flask-Assets (webassets)",
-        lambda p: p.has(".webassets-manifest"),
-        _asset_dir((".webassets-manifest",), "/static/", "Flask's default static URL"),
+        lambda p: p.has(".webassets-manifest", ".webassets-manifest.json"),
+        _asset_dir((".webassets-manifest", ".webassets-manifest.json"), "/static/", "Flask's default static URL"),
         "static/.webassets-manifest (ASSETS_MANIFEST = 'json')",
+        marker=".webassets-manifest (Flask-Assets)",
     ),
     Tool(
         "rails",
         "Rails (Sprockets or Propshaft)",
-        lambda p: any(p.build.glob("assets/.*manifest*.json")) or any(p.build.glob(".*manifest*.json")),
+        lambda p: any(p.build.glob("assets/.sprockets-manifest-*.json"))
+        or p.has("assets/.manifest.json")
+        or (p.build.name == "assets" and (any(p.build.glob(".sprockets-manifest-*.json")) or p.has(".manifest.json"))),
         _rails,
         "public/assets/.sprockets-manifest-*.json or .manifest.json",
+        marker="assets/.sprockets-manifest-*.json (Rails)",
     ),
     Tool(
         "webpack",
@@ -421,18 +468,39 @@ TOOLS: tuple[Tool, ...] = (
         lambda p: p.uses("webpack") and any(path.is_file() for path in _candidates(p.build, p.root, ("manifest.json", "stats.json"))),
         _manifest_in_build("manifest.json", "stats.json"),
         "webpack in package.json with a manifest.json or stats.json",
+        marker="manifest.json or stats.json with webpack",
     ),
     Tool(
-        "cra", "Create React App", lambda p: p.has("asset-manifest.json"), _manifest_in_build("asset-manifest.json"), "asset-manifest.json"
+        "cra",
+        "Create React App",
+        lambda p: p.has("asset-manifest.json"),
+        _manifest_in_build("asset-manifest.json"),
+        "asset-manifest.json",
+        marker="asset-manifest.json (CRA)",
     ),
-    Tool("parcel", "Parcel", lambda p: p.has("parcel-manifest.json"), _manifest_in_build("parcel-manifest.json"), "parcel-manifest.json"),
-    Tool("esbuild", "esbuild", _esbuild_metafile, _manifest_in_build(*ESBUILD_METAFILES), "an esbuild metafile (meta.json)"),
+    Tool(
+        "parcel",
+        "Parcel",
+        lambda p: p.has("parcel-manifest.json"),
+        _manifest_in_build("parcel-manifest.json"),
+        "parcel-manifest.json",
+        marker="parcel-manifest.json (Parcel)",
+    ),
+    Tool(
+        "esbuild",
+        "esbuild",
+        _esbuild_metafile,
+        _manifest_in_build(*ESBUILD_METAFILES),
+        "an esbuild metafile (meta.json)",
+        marker="meta.json (esbuild)",
+    ),
     Tool(
         "sphinx",
         "Sphinx",
         lambda p: p.has(".buildinfo") or (p.project_has("conf.py") and p.has("objects.inv")),
         _generator,
         ".buildinfo (sphinx-build -b html)",
+        marker=".buildinfo (Sphinx)",
     ),
     Tool(
         "mkdocs",
@@ -440,14 +508,17 @@ TOOLS: tuple[Tool, ...] = (
         lambda p: p.project_has("mkdocs.yml") and p.has("sitemap.xml", "sitemap.xml.gz", "search/search_index.json"),
         _generator,
         "mkdocs.yml in the project and its site/",
+        marker="mkdocs.yml (MkDocs)",
     ),
     Tool(
         "hugo",
         "Hugo",
-        lambda p: p.project_has("hugo.toml", "hugo.yaml", "hugo.json")
-        or (p.project_has("config.toml") and p.project_has("layouts", "content")),
+        lambda p: (
+            p.project_has("hugo.toml", "hugo.yaml", "hugo.json") or (p.project_has("config.toml") and p.project_has("layouts", "content"))
+        ),
         _generator,
         "hugo.toml (or config.toml with layouts/) in the project",
+        marker="hugo.toml (Hugo)",
     ),
     Tool(
         "jekyll",
@@ -455,6 +526,7 @@ TOOLS: tuple[Tool, ...] = (
         lambda p: p.project_has("_config.yml") and p.build.name == "_site",
         _generator,
         "_config.yml in the project and its _site/",
+        marker="_config.yml (Jekyll)",
     ),
     Tool(
         "eleventy",
@@ -462,6 +534,7 @@ TOOLS: tuple[Tool, ...] = (
         lambda p: p.uses("@11ty/eleventy") or p.project_has("eleventy.config.js", "eleventy.config.mjs", ".eleventy.js"),
         _generator,
         "@11ty/eleventy in package.json, or eleventy.config.js",
+        marker="eleventy.config.js (Eleventy)",
     ),
 )
 TOOL_NAMES = tuple(tool.name for tool in TOOLS)
@@ -477,15 +550,19 @@ def detect(build: Path, framework: str | None = None) -> Detection:
         chosen = next((tool for tool in TOOLS if tool.name == framework), None)
         if chosen is None:
             raise UsageError(f"--framework {framework!r}: not one of {', '.join(TOOL_NAMES)}")
-        return chosen.evidence(project, chosen)
+        detection = dataclasses.replace(chosen.evidence(project, chosen), verb="using (--framework)")
+        if not chosen.recognise(project):
+            mismatch = f"--framework {framework}: the directory has no {chosen.looked_for}: only the evidence found applies"
+            detection = dataclasses.replace(detection, notes=(*detection.notes, mismatch))
+        return detection
     found = [tool for tool in TOOLS if tool.recognise(project)]
     superseded = {name for tool in found for name in tool.supersedes}
     found = [tool for tool in found if tool.name not in superseded]
     if not found:
-        looked_for = "; ".join(f"{tool.label}: {tool.looked_for}" for tool in TOOLS)
+        looked_for = ", ".join(tool.marker for tool in TOOLS)
         raise ManifestError(
-            f"no build tool recognised (looked for {looked_for}); run `nginxcache scan` on it to serve the hashes its "
-            "names carry verified, or name the manifest, or give --framework",
+            f"no build tool recognised (looked for {looked_for}); `nginxcache scan` shows the hashes its names carry "
+            "that verify; or name the manifest, or give --framework",
             file=build,
         )
     if len(found) > 1:

@@ -141,6 +141,7 @@ class Plan:
     warnings: list[str] = field(default_factory=list)  # something is likely wrong
     notes: list[str] = field(default_factory=list)  # what was decided on the user's behalf
     detected: Detection | None = None  # what built the build directory, when one was given
+    detected_line: str | None = None  # what was detected and the evidence found, for the user
 
 
 @dataclass(frozen=True, slots=True)
@@ -208,10 +209,13 @@ def plan(request: Request) -> Plan:
         copied = _copied_files(detected.copied_from, detected.root, prefix, rules, readings)
         if copied.unhashed:
             readings.append(copied)
+    verified = linked_count = 0
     if detected is not None and detected.scan:
         readings.append(_verified_names(detected.root, trust, rules, readings))
+        verified = len(readings[-1].hashed)
     if detected is not None and detected.links:
         linked = find_query_versions(detected.root, prefix)
+        linked_count = len(linked.reading.hashed)
         if linked.reading.hashed:
             readings.append(linked.reading)
         if linked.unverified:
@@ -293,7 +297,8 @@ def plan(request: Request) -> Plan:
     sources = [f"{Path(r.file).name} ({r.format})" for r in readings]
     if detected is not None:
         sources.insert(0, f"{detected.label} build directory {detected.build_dir.name}/")
-    return Plan(request, classification, options, sources, warnings, notes, detected)
+    line = detected.summary(verified, linked_count, pages) if detected is not None else None
+    return Plan(request, classification, options, sources, warnings, notes, detected, line)
 
 
 def _with_detected(request: Request, detected: Detection) -> Request:

@@ -96,6 +96,10 @@ class RenderOptions:
         return f"@nginxcache_{self.name}_page404"
 
     @property
+    def file_var(self) -> str:
+        return f"$nginxcache_{self.name}_file"
+
+    @property
     def spa_location(self) -> str:
         # A named location that rewrites: try_files' last parameter as a URI is mangled
         # under alias (nginx ticket #97), a named location is not.
@@ -266,7 +270,17 @@ def answer(text: str, classification: Classification, options: RenderOptions, *,
         return Answer(uri, query, False, False, denied, (), "")
     tree = classification.tree_uris
     requested, served_from = uri, ""
-    if on_disk and tree is not None and not uri.endswith("/") and not _in_sorted(tree, uri):
+    if on_disk and tree is not None and uri.endswith("/"):
+        if _in_sorted(tree, uri + "index.html"):
+            uri, served_from = uri + "index.html", f"a directory: served from its {uri}index.html"
+        elif not options.pages.any:
+            return Answer(uri, query, False, False, "a directory without an index.html: nginx answers 403", (), "")
+        else:
+            missing = _missing(uri, tree, options)
+            if isinstance(missing, Answer):
+                return missing
+            uri, served_from = missing
+    elif on_disk and tree is not None and not _in_sorted(tree, uri):
         missing = _missing(uri, tree, options)
         if isinstance(missing, Answer):
             return missing
@@ -281,7 +295,7 @@ def answer(text: str, classification: Classification, options: RenderOptions, *,
     if options.gzip_static:
         headers.append(("Vary", "Accept-Encoding (when a .gz sibling is served)"))
     conditional = (
-        "not needed for a year: the name changes with the content"
+        "not needed for a year: new content gets a new URL"
         if hashed
         else "every use: a conditional GET (If-None-Match / If-Modified-Since) gets 304 while unchanged"
         if policy.unhashed_cache_control == "no-cache"
@@ -296,7 +310,7 @@ def _missing(uri: str, tree: list[str], options: RenderOptions) -> Answer | tupl
     """A URI no file has: the page a clean URL or the SPA fallback serves ((its URI, how)),
     or the 404 nginx sends (the site's 404 page for a missing page, else a plain one)."""
     pages = options.pages
-    if pages.clean_urls:
+    if pages.clean_urls and not uri.endswith("/"):
         for candidate in (uri + ".html", uri + "/index.html"):
             if _in_sorted(tree, candidate):
                 return candidate, f"a clean URL: served from {candidate}"

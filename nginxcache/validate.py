@@ -82,8 +82,9 @@ def intended_http(classification: Classification, options: RenderOptions, *, ske
         )
     )
     fallbacks = [_d(key, value) for key, value in options.fallback_keys()]
+    directives.append(_d("map", "$uri", options.file_var, block=[_d("volatile"), _d("default", "$uri"), _d("~/\\z", "${uri}index.html")]))
     directives.append(
-        _d("map", "$uri", options.fallback_var, block=[_d("default", options.not_found_location), *fallbacks])
+        _d("map", "$uri", options.fallback_var, block=[_d("volatile"), _d("default", options.not_found_location), *fallbacks])
     )
     fonts = [_d(FONT_PATTERN, options.cors_fonts)] if options.cors_fonts else []
     directives.append(_d("map", "$uri", options.cors_var, block=[_d("default", ""), *fonts]))
@@ -147,7 +148,7 @@ def intended_server(classification: Classification, options: RenderOptions) -> l
             *nested,
         ],
     )
-    named = [_d("location", options.not_found_location, block=[_d("return", "404")])]
+    named = [_d("location", options.not_found_location, block=[_d("default_type", "text/plain"), _d("return", "404", "404 Not Found\n")])]
     if pages.spa_fallback:
         named.append(_d("location", options.spa_location, block=[_d("rewrite", "^", options.prefix + pages.spa_fallback, "last")]))
     if pages.not_found:
@@ -166,7 +167,7 @@ def _try_files(options: RenderOptions) -> list[Directive]:
     if not pages.any:
         return []
     clean = ("$uri.html", "$uri/index.html") if pages.clean_urls else ()
-    return [_d("try_files", "$uri", *clean, "$uri/", options.fallback_var)]
+    return [_d("try_files", options.file_var, *clean, options.fallback_var)]
 
 
 def intended_site(classification: Classification, options: RenderOptions, *, skeleton: bool = False) -> list[Directive]:

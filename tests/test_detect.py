@@ -57,7 +57,7 @@ def test_two_tools_in_one_directory_are_an_error_naming_both_unless_framework_de
     assert detect(site, "astro").tool == "astro"
     result = render(tmp_path, str(site), "--framework", "astro")
     assert result.returncode == 0, result.stderr
-    assert result.stderr.startswith(f"nginxcache: detected Astro in {site}: evidence: /_astro/ (immutable)")
+    assert result.stderr.startswith(f"nginxcache: using (--framework) Astro in {site}: evidence: /_astro/ (immutable)")
 
 
 def test_a_misspelt_framework_is_a_usage_error_listing_the_names(tmp_path: Path) -> None:

@@ -260,6 +260,20 @@ def test_missing_pages_get_the_404_page_or_the_spa_fallback(served: tuple[Build,
         assert response.all("Cache-Control") == ["no-cache"]
     else:
         assert response.status == 404
+    if not build.site:
+        return
+    # A directory without an index.html is a missing page too, never nginx's 403 or a redirect.
+    for directory in sorted(p for p in tree.rglob("*") if p.is_dir() and not (p / "index.html").exists()):
+        relpath = directory.relative_to(tree).as_posix()
+        if any(part.startswith(".") for part in relpath.split("/")):
+            continue
+        urls = [build.prefix + relpath + "/"] + ([] if (tree / f"{relpath}.html").is_file() else [build.prefix + relpath])
+        for url in urls:
+            answer = server.request(url_for(url))
+            if build.spa:
+                assert (answer.status, answer.body) == (200, (tree / build.spa).read_bytes()), url
+            else:
+                assert answer.status == 404, f"{url}: {answer.status}"
 
 
 def test_a_missing_asset_is_never_a_page(served: tuple[Build, Nginx, object]) -> None:
@@ -271,6 +285,7 @@ def test_a_missing_asset_is_never_a_page(served: tuple[Build, Nginx, object]) ->
         assert response.status == 404, f"{missing}: {response.status}"
         assert response.body not in pages, f"{missing}: answered with a page"
         assert not any("immutable" in value for value in response.all("Cache-Control")), missing
+        assert not response.body.lstrip().startswith(b"<"), f"{missing}: answered with HTML"
 
 
 _LINK = re.compile(r"""(?:href|src)=["']?([^"' >]+\?[^"' >]+)|url\(["']?([^"')]+\?[^"')]+)""")

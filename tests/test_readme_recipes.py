@@ -113,7 +113,21 @@ def webpack_build(tmp_path: Path, _: Path) -> Build:
     return Build("/srv/app/dist", tree, "/static/", hashed, "/static/manifest.json")
 
 
+def nextjs_build(tmp_path: Path, _: Path) -> Build:
+    """The real Next.js export: /_next/static/ is immutable (but its service-worker/), by Next's own server."""
+    tree = tmp_path / "out"
+    shutil.copytree(SAMPLES / "builds" / "nextjs", tmp_path / "nextjs")
+    tree = tmp_path / "nextjs" / "out"
+    hashed = {
+        "/" + path.relative_to(tree).as_posix()
+        for path in (tree / "_next" / "static").rglob("*")
+        if path.is_file() and "/service-worker/" not in path.as_posix()
+    }
+    return Build("/srv/app/out", tree, "/", hashed, "")
+
+
 BUILDS: dict[str, Callable[[Path, Path], Build]] = {
+    "Any framework or site generator: the build directory": nextjs_build,
     "Django": django_build,
     "Vite: a multi-page site": vite_build,
     "Vite: a single-page app": vite_build,
@@ -204,7 +218,7 @@ def test_readme_recipe_on_real_nginx(title: str, tmp_path: Path, django_static: 
     served = {uri for uri in build.hashed & requested if not build.may_be_refused(uri)}
     assert immutable == len(served)
     check_missing_hashed(server, sorted(build.hashed)[0])
-    if recipe.nginx_blocks:
+    if recipe.nginx_blocks or any("--spa" in argv for argv in recipe.commands):
         index = (build.tree / "index.html").read_bytes()
         route = server.request(CLIENT_SIDE_ROUTE)
         assert route.status == 200, f"{CLIENT_SIDE_ROUTE}: {route.status}"

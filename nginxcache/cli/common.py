@@ -85,8 +85,8 @@ def collector_paused() -> Iterator[None]:
 def report(planned: Plan) -> None:
     """What was detected (one line), then the plan's warnings, one line each, on stderr:
     as soon as they are known."""
-    if planned.detected is not None:
-        note(planned.detected.summary())
+    if planned.detected_line is not None:
+        note(planned.detected_line)
     for message in planned.warnings:
         warn(message)
 

@@ -23,7 +23,7 @@ def explain(
         list[str],
         typer.Argument(metavar="PATH_OR_URL", help="A URL, a URL path (/static/x.css) or a path below --prefix.", show_default=False),
     ],
-    manifest: ManifestOpt,
+    manifest: ManifestOpt = None,
     old_format: Annotated[ManifestFormat | None, typer.Option("--format", hidden=True)] = None,
     *,
     policy: PolicyOptions,

@@ -53,17 +53,22 @@ ManifestFormatOpt = Annotated[
     typer.Option("--manifest-format", metavar="FORMAT", help=f"Manifest format [default: detected]: {_FORMATS}.", show_default=False),
 ]
 ManifestOpt = Annotated[
-    list[Path],
+    list[Path] | None,
     typer.Option(
-        "--manifest", readable=False, metavar="MANIFEST", help="Build manifest (repeatable), as given to render.", show_default=False
+        "--manifest",
+        readable=False,
+        metavar="MANIFEST|BUILD_DIR",
+        help="Build manifest (repeatable) or build directory, as given to render.",
+        show_default=False,
     ),
 ]
 ManifestArg = Annotated[
     list[Path] | None,
     typer.Argument(
         readable=False,
-        metavar="MANIFEST",
-        help="Build manifest(s): staticfiles.json, Vite or webpack manifest.json, stats.json, ... (detected).",
+        metavar="BUILD_DIR|MANIFEST",
+        help="The build directory nginx serves (the tool that built it is detected), or build manifest(s): "
+        "staticfiles.json, Vite or webpack manifest.json, stats.json, ...",
         show_default=False,
     ),
 ]

@@ -147,8 +147,7 @@ def _served_by_build_directory(directories: list[Path], options: LintOptions) ->
     hashed = {uri for uri in tree if explain(classification, uri)[0]} | set(classification.hashed_uris)
     denied = set(classification.denied_uris)
     unhashed = set(tree) - hashed - denied - {uri for uri, _ in classification.versioned}
-    assert planned.detected is not None
-    source = f"per {planned.detected.summary()}"
+    source = f"per {planned.detected_line}"
     return ServedFiles(frozenset(hashed), frozenset(unhashed), frozenset(denied), source, True), planned.warnings
 
 
