@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -9,8 +10,9 @@ from typing import Annotated
 import typer
 
 from nginxcache.cli.app import command
-from nginxcache.cli.common import handle_errors
-from nginxcache.errors import ExitCode
+from nginxcache.cli.common import handle_errors, note
+from nginxcache.detect import detect
+from nginxcache.errors import ExitCode, NginxcacheError
 from nginxcache.pipeline import compile_regex
 from nginxcache.scan import format_report
 from nginxcache.scan import scan as scan_directory
@@ -31,8 +33,11 @@ def scan_command(
     ] = None,
 ) -> None:
     """Find file names that carry a hash and verify each against the file's content: only
-    a verified hash counts as hashed (`render --scan DIR` uses the same verdicts)."""
+    a verified hash counts as hashed (`render --scan DIR` and `render DIR` use the same
+    verdicts). When a build tool is recognised, says which, and what else `render DIR` reads."""
     with handle_errors():
         trust = compile_regex(trust_pattern, "--trust-pattern") if trust_pattern else None
         sys.stdout.write(format_report(scan_directory(directory, trust_pattern=trust)))
+        with contextlib.suppress(NginxcacheError):  # an unrecognised directory is what scan is for
+            note(f"{detect(directory).summary()}: `nginxcache render {directory}` uses all of it")
     raise typer.Exit(ExitCode.OK)
