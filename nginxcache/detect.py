@@ -88,9 +88,8 @@ class Detection:
         evidence = [_shown(path, self.build_dir) for path in (*self.manifests, *self.copied_manifests)]
         evidence += [f"/{rule.prefix} ({'immutable' if rule.immutable else 'revalidated'})" for rule in self.prefix_rules]
         if self.scan and verified != 0:
-            evidence.append(
-                "names whose hash verifies against the file" if verified is None else f"{verified} name(s) whose hash verifies against the file"
-            )
+            count = "names" if verified is None else f"{verified} name(s)"
+            evidence.append(f"{count} whose hash verifies against the file")
         if self.links and linked:
             evidence.append(f"{linked} query-string version(s) the pages link, verified")
         rules = pages if pages is not None else self.pages
