@@ -281,6 +281,12 @@ def _django(project: Project, tool: Tool) -> Detection:
         # in its CSS (url(img.png?<hash>)): both verified against the files.
         scan=compressor or not manifests,
         links=compressor,
+        notes=(
+            "django-compressor's url(x?hash) versions count only with COMPRESS_CSS_HASHING_METHOD = 'content' "
+            "(its default, 'mtime', says nothing of the content): the others revalidate",
+        )
+        if compressor
+        else (),
     )
 
 

@@ -218,10 +218,12 @@ def plan(request: Request) -> Plan:
         linked_count = len(linked.reading.hashed)
         if linked.reading.hashed:
             readings.append(linked.reading)
-        if linked.unverified:
+        # A build id (Nuxt's `_payload.json?<uuid>`) is no content version: not worth a note.
+        urls = sorted({where.rpartition(": ")[2] for where, _ in linked.unverified} - {""})
+        urls = [url for url in urls if not _BUILD_ID_QUERY.search(url)]
+        if urls:
             notes.append(
-                f"{len(linked.unverified)} linked query-string version(s) do not match their file and revalidate: "
-                + ", ".join(url for url, _ in linked.unverified[:3])
+                f"{len(urls)} linked query-string version(s) are no digest of their file and revalidate: " + ", ".join(urls[:3])
             )
     if request.root is not None and local_root is None:
         notes.append(
@@ -339,6 +341,7 @@ def _verified_names(
     return dataclasses.replace(reading, unhashed=[])
 
 
+_BUILD_ID_QUERY = re.compile(r"\?[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 COPIED_REASON = "copied as it is from the project's {}/ directory: no build output, revalidated"
 
 
