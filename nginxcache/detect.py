@@ -19,8 +19,10 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from nginxcache.errors import ManifestError, UsageError
-from nginxcache.model import Pages, PrefixRule
+from nginxcache.errors import ManifestError, NginxcacheError, UsageError
+from nginxcache.manifests import detect as sniff_format
+from nginxcache.manifests import read_json
+from nginxcache.model import ManifestFormat, Pages, PrefixRule
 
 # What makes a directory a project's own (the first parent of the build directory holding one).
 PROJECT_MARKERS = (
@@ -66,7 +68,7 @@ class Detection:
     label: str  # as a user calls it
     build_dir: Path
     root: Path  # what nginx serves at the prefix (a back-end app's asset directory, not all of public/)
-    prefix: str  # the URL path the tool's docs give
+    prefix: str | None  # the URL path the tool's docs give; None: the manifests' own (webpack's publicPath)
     prefix_why: str
     manifests: tuple[Path, ...] = ()  # read as they are
     # Manifests kept outside the served tree whose paths are the served tree's (SvelteKit's
@@ -254,6 +256,13 @@ def _laravel(project: Project, tool: Tool) -> Detection:
     )
 
 
+def _encore(project: Project, tool: Tool) -> Detection:
+    # Only public/build/ is Encore's: the rest of public/ is the Symfony application's.
+    build = project.build / "build"
+    manifests = tuple(path for path in (build / "manifest.json", build / "entrypoints.json") if path.is_file())
+    return Detection(tool.name, tool.label, project.build, build, "/build/", "Encore's default public path", manifests=manifests)
+
+
 def _asset_dir(fmt_files: tuple[str, ...], prefix: str, why: str) -> Callable[[Project, Tool], Detection]:
     """A back-end framework's static directory: its manifest, at the framework's URL."""
 
@@ -297,11 +306,13 @@ def _rails(project: Project, tool: Tool) -> Detection:
     return Detection(tool.name, tool.label, project.build, build, "/assets/", "Rails' default assets prefix", manifests=manifests)
 
 
-def _manifest_in_build(*names: str, prefix: str = "/", why: str = "served at the site's root") -> Callable[[Project, Tool], Detection]:
+def _manifest_in_build(*names: str) -> Callable[[Project, Tool], Detection]:
+    """A bundler's output directory: its manifest, served where the manifest says (webpack's
+    publicPath) or at the site's root."""
     def evidence(project: Project, tool: Tool) -> Detection:
         build = project.build
         manifests = tuple(path for path in _candidates(build, project.root, names) if path.is_file())
-        return Detection(tool.name, tool.label, build, build, prefix, why, manifests=manifests, links=True)
+        return Detection(tool.name, tool.label, build, build, None, "", manifests=manifests, links=True)
 
     return evidence
 
@@ -348,6 +359,23 @@ def find_project(build: Path) -> Path | None:
             break
         directory = directory.parent
     return None
+
+
+_SNIFF_BYTES = 64 << 20  # a manifest larger than this is not read just to recognise its tool
+
+
+def _written_by_webpack(path: Path) -> bool:
+    """A manifest.json or stats.json whose shape is webpack's (webpack-manifest-plugin, or
+    `webpack --json`): read, since Vite's and others' share the name."""
+    try:
+        if not path.is_file() or path.stat().st_size > _SNIFF_BYTES:
+            return False
+        data = read_json(path, max_bytes=_SNIFF_BYTES)
+        if isinstance(data, dict) and {"short_name", "start_url", "icons"} & data.keys():
+            return False  # a web app manifest (PWA), which shares the name
+        return sniff_format(data, path) in (ManifestFormat.WEBPACK, ManifestFormat.WEBPACK_STATS)
+    except (OSError, NginxcacheError):
+        return False
 
 
 def _esbuild_metafile(project: Project) -> bool:
@@ -423,7 +451,7 @@ TOOLS: tuple[Tool, ...] = (
         "encore",
         "Symfony Webpack Encore",
         lambda p: p.has("build/entrypoints.json"),
-        _asset_dir(("build/manifest.json", "build/entrypoints.json"), "/", "Encore's public/ at the site's root"),
+        _encore,
         "public/build/entrypoints.json",
         marker="build/entrypoints.json (Encore)",
     ),
@@ -472,7 +500,7 @@ TOOLS: tuple[Tool, ...] = (
     Tool(
         "webpack",
         "webpack",
-        lambda p: p.uses("webpack") and any(path.is_file() for path in _candidates(p.build, p.root, ("manifest.json", "stats.json"))),
+        lambda p: any(_written_by_webpack(path) for path in _candidates(p.build, p.root, ("manifest.json", "stats.json"))),
         _manifest_in_build("manifest.json", "stats.json"),
         "webpack in package.json with a manifest.json or stats.json",
         marker="manifest.json or stats.json with webpack",
@@ -483,6 +511,7 @@ TOOLS: tuple[Tool, ...] = (
         lambda p: p.has("asset-manifest.json"),
         _manifest_in_build("asset-manifest.json"),
         "asset-manifest.json",
+        supersedes=("webpack",),
         marker="asset-manifest.json (CRA)",
     ),
     Tool(

@@ -193,7 +193,7 @@ def plan(request: Request) -> Plan:
                     f"--root {request.root} is the build's {below} directory, whose files its pages ask for below "
                     f".../{below}; --prefix {prefix} serves them elsewhere (did you mean --prefix {prefix}{below}?)"
                 )
-    elif detected is not None:
+    elif detected is not None and detected.prefix is not None:
         prefix = detected.prefix
         notes.append(f"serving at --prefix {prefix} ({detected.prefix_why}; give --prefix to change it)")
     elif not readings:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -14,12 +13,13 @@ from nginxcache.cli.app import with_optional_values
 from nginxcache.detect import TOOL_NAMES, detect
 from nginxcache.errors import ExitCode, ManifestError
 from tests.nginx_harness import HASHED_CC, start_nginx
+from tests.test_frameworks import nginxcache
 
 BUILDS = Path(__file__).resolve().parent.parent / "sample_configs" / "builds"
 
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "nginxcache", *args], capture_output=True, text=True)
+    return nginxcache(*args)
 
 
 def render(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:

@@ -14,16 +14,19 @@ new user would: the build directory and at most the prefix the docs give. Then:
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
+import io
+import posixpath
 import re
 import subprocess
-import sys
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 
+from nginxcache.cli import main
 from tests.nginx_harness import HASHED_CC, Nginx, start_nginx, url_for
 
 BUILDS = Path(__file__).resolve().parent.parent / "sample_configs" / "builds"
@@ -43,6 +46,11 @@ class Build:
     lookalikes: tuple[str, ...] = field(default=())  # must revalidate
     denied: tuple[str, ...] = ()  # below the served directory: build manifests, 404 by design
     hashed_names: bool = True  # some file is immutable by its name alone (not Sphinx, not Jekyll)
+    base: Path | None = None  # where `sample` lies: sample_configs/builds (BUILDS) unless given
+
+    @property
+    def home(self) -> Path:
+        return (self.base or BUILDS) / self.sample
 
 
 FRAMEWORKS = [
@@ -80,20 +88,42 @@ FRAMEWORKS = [
     Build("django-compressor", "staticfiles", prefix="/static/", site=False),
     Build("flask-assets", "static", prefix="/static/", site=False),
 ]
-# Shared by the table of every build the tests serve (filled in as the samples land).
-ALL_BUILDS = {build.sample: build for build in FRAMEWORKS}
+SAMPLES = BUILDS.parent
+# The bundlers' samples that came before: their build directories work as their manifests do.
+BUNDLERS = [
+    Build("cra", "build", manifests=("build/asset-manifest.json",), site=False, denied=("asset-manifest.json",), base=SAMPLES),
+    Build("encore", "public", prefix="/build/", served="build", manifests=("public/build/manifest.json",), site=False,
+          denied=("manifest.json", "entrypoints.json"), base=SAMPLES),
+    Build("esbuild", "dist", manifests=("dist/meta.json",), site=False, denied=("meta.json",), base=SAMPLES),
+    Build("mix", "public", manifests=("public/mix-manifest.json",), site=False, denied=("mix-manifest.json",),
+          hashed_names=False, base=SAMPLES),
+    Build("parcel", "dist", manifests=("dist/parcel-manifest.json",), site=False, denied=("parcel-manifest.json",), base=SAMPLES),
+    Build("propshaft", "public", prefix="/assets/", served="assets", site=False, base=SAMPLES,
+          manifests=("public/assets/.manifest.json",)),
+    Build("vite", "dist", manifests=("dist/.vite/manifest.json",), site=False, base=SAMPLES),
+    Build("webpack", "dist", prefix="/static/", manifests=("dist/manifest.json", "stats.json"), site=False,
+          denied=("manifest.json",), base=SAMPLES),
+]
+ALL_BUILDS = {build.sample: build for build in (*FRAMEWORKS, *BUNDLERS)}
 
 
 def _present(build: Build) -> bool:
-    return (BUILDS / build.sample / build.build_dir).is_dir()
+    return (build.home / build.build_dir).is_dir()
+
+
+def nginxcache(*args: str) -> subprocess.CompletedProcess[str]:
+    """The command line, in this process (a new interpreter per call costs more than the
+    command): its exit code and what it printed."""
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main(list(args))
+    return subprocess.CompletedProcess(["nginxcache", *args], code, out.getvalue(), err.getvalue())
 
 
 def render(build_dir: Path, out: Path, *extra: str) -> subprocess.CompletedProcess[str]:
     out.mkdir(parents=True, exist_ok=True)
-    return subprocess.run(
-        [sys.executable, "-m", "nginxcache", "render", str(build_dir), "--http-out", str(out / "http.conf"),
-         "--server-out", str(out / "server.conf"), *extra],
-        capture_output=True, text=True,
+    return nginxcache(
+        "render", str(build_dir), "--http-out", str(out / "http.conf"), "--server-out", str(out / "server.conf"), *extra
     )
 
 
@@ -147,7 +177,8 @@ def has_evidence(build: Build, relpath: str, data: bytes, listed: set[str], dire
     below = [d for d in (*build.immutable_dirs, *build.mutable_dirs) if relpath.startswith(d)]
     if below and max(below, key=len) in build.immutable_dirs:
         return True
-    if relpath in listed or "/" + relpath in listed:
+    in_build = posixpath.normpath(posixpath.join(build.build_dir, build.served, relpath))  # esbuild: dist/x.js
+    if {relpath, "/" + relpath, build.prefix + relpath, in_build} & listed:
         return True
     if relpath.endswith(".map") and directory is not None and (directory / relpath.rsplit("/", 1)[-1][:-4]).is_file():
         script = directory / relpath.rsplit("/", 1)[-1][:-4]  # the map is hashed with its script (MkDocs Material)
@@ -160,14 +191,14 @@ def has_evidence(build: Build, relpath: str, data: bytes, listed: set[str], dire
 # ---------------------------------------------------------------------------- the tests
 
 
-@pytest.fixture(scope="module", params=[b.sample for b in FRAMEWORKS])
+@pytest.fixture(scope="module", params=list(ALL_BUILDS))
 def served(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory):
     build = ALL_BUILDS[request.param]
     if not _present(build):
         pytest.fail(f"sample_configs/builds/{build.sample}/{build.build_dir} is missing")
     out = tmp_path_factory.mktemp(f"render-{build.sample}")
     extra = ("--prefix", build.prefix) if build.prefix != "/" else ()
-    result = render(BUILDS / build.sample / build.build_dir, out, *extra)
+    result = render(build.home / build.build_dir, out, *extra)
     assert result.returncode == 0, result.stderr
     assert "detected" in result.stderr.splitlines()[0], result.stderr
     server = start_nginx(
@@ -179,7 +210,7 @@ def served(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
 
 def test_every_file_has_its_body_and_immutable_only_on_evidence(served: tuple[Build, Nginx, object]) -> None:
     build, server, _ = served
-    sample = BUILDS / build.sample
+    sample = build.home
     tree = sample / build.build_dir / build.served
     listed = manifest_names(sample, build.manifests)
     immutable, checked = [], 0
@@ -202,7 +233,7 @@ def test_every_file_has_its_body_and_immutable_only_on_evidence(served: tuple[Bu
         else:
             assert cache_control[0] == "no-cache", f"{relpath}: {cache_control[0]}"
         checked += 1
-    assert checked > 3
+    assert checked >= 2
     assert bool(immutable) == build.hashed_names, f"immutable: {immutable}"
     for name in build.lookalikes:
         response = server.request(build.prefix + name)
@@ -226,7 +257,7 @@ def test_every_page_answers_at_its_clean_url(served: tuple[Build, Nginx, object]
     build, server, _ = served
     if not build.site:
         pytest.skip("not a site: the application serves its pages")
-    tree = BUILDS / build.sample / build.build_dir
+    tree = build.home / build.build_dir
     checked = 0
     for page in _pages(tree):
         if page in ("404.html", "200.html") or "/" in page and page.rsplit("/", 1)[1] in ("404.html",):
@@ -249,7 +280,7 @@ def test_every_page_answers_at_its_clean_url(served: tuple[Build, Nginx, object]
 
 def test_missing_pages_get_the_404_page_or_the_spa_fallback(served: tuple[Build, Nginx, object]) -> None:
     build, server, _ = served
-    tree = BUILDS / build.sample / build.build_dir
+    tree = build.home / build.build_dir
     response = server.request(build.prefix + "no/such-page")
     if build.spa:
         assert response.status == 200 and response.body == (tree / build.spa).read_bytes()
@@ -278,7 +309,7 @@ def test_missing_pages_get_the_404_page_or_the_spa_fallback(served: tuple[Build,
 
 def test_a_missing_asset_is_never_a_page(served: tuple[Build, Nginx, object]) -> None:
     build, server, _ = served
-    tree = BUILDS / build.sample / build.build_dir
+    tree = build.home / build.build_dir
     pages = {(tree / page).read_bytes() for page in _pages(tree)}
     for missing in ("assets/chunk-Ab12Cd34.js", "x.css", *(d + "missing-Ab12Cd34.js" for d in build.immutable_dirs)):
         response = server.request(build.prefix + missing)
@@ -295,7 +326,7 @@ def test_every_versioned_url_is_immutable_only_for_its_own_version(served: tuple
     """The query-string versions the pages link (Sphinx ?v=, Flask-Assets ?<md5>): the file,
     and `immutable` only where the version is a digest of that file (this test's own check)."""
     build, server, _ = served
-    tree = BUILDS / build.sample / build.build_dir / build.served
+    tree = build.home / build.build_dir / build.served
     served_root = tree.resolve()
     seen: set[str] = set()
     for page in sorted(p for p in tree.rglob("*") if p.suffix in (".html", ".css") and p.is_file()):
@@ -324,12 +355,12 @@ def test_every_versioned_url_is_immutable_only_for_its_own_version(served: tuple
             del base
 
 
-@pytest.mark.parametrize("sample", [b.sample for b in FRAMEWORKS])
+@pytest.mark.parametrize("sample", list(ALL_BUILDS))
 def test_lint_finds_nothing_wrong_with_the_render_of_a_build_directory(sample: str, tmp_path: Path) -> None:
     """`lint --manifest BUILD_DIR` reads the directory as render does: its own output is clean,
     and a hand-made long-lived try_files fallback in the same site is still caught."""
     build = ALL_BUILDS[sample]
-    build_dir = BUILDS / build.sample / build.build_dir
+    build_dir = build.home / build.build_dir
     extra = ("--prefix", build.prefix) if build.prefix != "/" else ()
     assert render(build_dir, tmp_path, *extra).returncode == 0
     conf = tmp_path / "nginx.conf"
@@ -337,11 +368,11 @@ def test_lint_finds_nothing_wrong_with_the_render_of_a_build_directory(sample: s
         f"events {{}}\nhttp {{\n    include {tmp_path / 'http.conf'};\n"
         f"    server {{\n        listen 8080;\n        include {tmp_path / 'server.conf'};\n    }}\n}}\n"
     )
-    lint = [sys.executable, "-m", "nginxcache", "lint", str(conf), "--manifest", str(build_dir), *extra]
-    result = subprocess.run(lint, capture_output=True, text=True)
+    lint = ["lint", str(conf), "--manifest", str(build_dir), *extra]
+    result = nginxcache(*lint)
     assert (result.returncode, result.stdout) == (0, ""), result.stdout + result.stderr
     server = (tmp_path / "server.conf").read_text()
     (tmp_path / "server.conf").write_text(server.replace("    error_page 404 @", "    try_files $uri /index.html;\n    error_page 404 @", 1))
-    broken = subprocess.run(lint, capture_output=True, text=True)
     if "try_files" not in server:  # the plain asset location: the added fallback is a mistake lint names
+        broken = nginxcache(*lint)
         assert broken.returncode == 1 and "NC107" in broken.stdout, broken.stdout + broken.stderr
