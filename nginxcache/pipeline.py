@@ -294,6 +294,11 @@ def plan(request: Request) -> Plan:
         deny_server_code=classification.tree_uris is not None
         and any(re.search(SERVER_CODE_PATTERN, uri) for uri in classification.tree_uris),
     )
+    if prefix == "/" and classification.tree_uris is not None and "/index.php" in classification.tree_uris:
+        warnings.append(
+            "--root holds index.php, an application's front controller: at --prefix / this config answers the "
+            "application's URLs from files (404, and .php never as source); give --prefix for the asset directories"
+        )
     if classification.brotli_siblings and not options.brotli_static:
         warnings.append(".br files are present but served only with --brotli (Debian: libnginx-mod-http-brotli-static)")
     sources = [f"{Path(r.file).name} ({r.format})" for r in readings]
