@@ -462,6 +462,7 @@ def classify(
         unhashed_evidence=unhashed,
         warnings=warnings,
         versioned=sorted(versioned),
+        versioned_evidence=versioned,
         prefix_rules=sorted(prefix_rules, key=lambda rule: (-len(rule.prefix), rule.prefix)),
         contradicted_uris=sorted(
             uri for uri in unhashed if uri not in hashed and (rule := prefix_rule(prefix_rules, uri)) is not None and rule.immutable
@@ -577,8 +578,9 @@ PAGE_PATTERN = r"\.html?$"
 
 def explain(classification: Classification, uri: str, query: str = "") -> tuple[bool, str]:
     """(hashed?, why) for one decoded URI and its raw query string."""
-    if (uri, query) in {pair for pair in classification.versioned if pair[0] == uri}:
-        return True, "a query-string version the manifest names (the exact ?args match)"
+    if (uri, query) in classification.versioned_evidence:
+        file, where, reason = classification.versioned_evidence[(uri, query)]
+        return True, f"a query-string version, the exact ?args: {reason}: {file} at {where}"
     if uri in classification.evidence:
         file, where, reason = classification.evidence[uri]
         if where.startswith("verified: "):  # nginxcache scan: the digest it found, not a manifest's key

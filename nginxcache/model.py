@@ -263,6 +263,7 @@ class Classification:
     unhashed_evidence: dict[str, tuple[str, str, str]]
     warnings: list[str]
     versioned: list[tuple[str, str]] = field(default_factory=list)  # (uri, exact $args), sorted
+    versioned_evidence: Mapping[tuple[str, str], tuple[str, str, str]] = field(default_factory=dict)  # -> (file, where, reason)
     prefix_rules: list[PrefixRule] = field(default_factory=list)  # longest prefix first
     # Files below an immutable prefix that a manifest says are not hashed (Angular's
     # hashTable disagreeing with the name): the contradicting evidence wins.
