@@ -411,7 +411,7 @@ def test_cli_exit_codes(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> N
     code, out, err = run(capsys, BAD)
     assert code == ExitCode.CHANGED == 1
     assert out.startswith(f"{BAD}:4:9: NC111 alias /srv/app/static/ in location /static (no trailing slash)")
-    assert err == "nginxcache: 1 finding(s) (1 error(s), 0 warning(s)) in 1 file(s)\n"
+    assert err == "nginxcache: 1 finding(s) (1 error(s), 0 warning(s), 0 note(s)) in 1 file(s)\n"
     assert run(capsys, BAD, "--exit-zero")[0] == ExitCode.OK
     assert run(capsys, BAD, "--ignore", "NC111")[0:2] == (ExitCode.OK, "")
     assert run(capsys, BAD, "--select", "NC10")[0] == ExitCode.OK
@@ -522,3 +522,18 @@ def test_finds_everything_gixy_finds(conf: Path, capsys: pytest.CaptureFixture[s
         assert theirs == set() == ours
     else:
         assert ours, conf
+
+
+def test_agreeing_cache_control_lines_are_a_note_that_never_fails(tmp_path: Path) -> None:
+    """expires 1y plus add_header Cache-Control "public" is one list to a cache (RFC 9110
+    5.3): a note; two different max-age is an error, and --fail-on error fails on it only."""
+    note = FIXTURES / "NC103" / "bad_agreeing_lines_are_a_note.conf"
+    assert [(f.code, f.severity) for f in lint_fixture(note)] == [("NC103", Severity.NOTE)]
+    assert main(["lint", str(note)]) == 0
+    contradiction = FIXTURES / "NC103" / "bad_two_max_ages.conf"
+    assert [(f.code, f.severity) for f in lint_fixture(contradiction)] == [("NC103", Severity.ERROR)]
+    assert main(["lint", str(contradiction), "--fail-on", "error"]) == 1
+    warning_only = FIXTURES / "NC109" / sorted(p.name for p in (FIXTURES / "NC109").glob("bad*.conf"))[0]
+    assert {f.severity for f in lint_fixture(warning_only)} == {Severity.WARNING}
+    assert main(["lint", str(warning_only)]) == 1  # the default: any warning fails, as flake8 and ruff do
+    assert main(["lint", str(warning_only), "--fail-on", "error"]) == 0

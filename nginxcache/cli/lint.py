@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -14,6 +15,13 @@ from nginxcache.cli.options import ManifestFormatOpt, PrefixOpt
 from nginxcache.errors import ExitCode, NginxcacheError
 from nginxcache.lint.findings import Finding, Severity
 from nginxcache.lint.report import ReportFormat, render_report
+
+
+class FailOn(StrEnum):
+    """The least severity that fails a run (a note never does)."""
+
+    ERROR = "error"
+    WARNING = "warning"
 
 
 @command("lint", short_help="Check nginx config for caching mistakes.")
@@ -69,6 +77,14 @@ def lint_command(
             help="text (path:line:col: CODE message), json, github (Actions annotations) or sarif (code scanning).",
         ),
     ] = ReportFormat.TEXT,
+    fail_on: Annotated[
+        FailOn,
+        typer.Option(
+            metavar="error|warning",
+            help="Exit 1 for findings of this severity or worse: `error` lets a deploy go on over warnings "
+            "(notes never fail).",
+        ),
+    ] = FailOn.WARNING,
     exit_zero: Annotated[bool, typer.Option("--exit-zero", help="Exit 0 even when there are findings.")] = False,
 ) -> None:
     """Check nginx config for caching and header mistakes, before nginx reloads it."""
@@ -95,14 +111,17 @@ def lint_command(
         for message in result.warnings:
             warn(message)
         sys.stdout.write(render_report(result.findings, output_format, all_codes()))
+        counts = {level: sum(1 for finding in result.findings if finding.severity is level) for level in Severity}
         if result.findings and output_format is ReportFormat.TEXT:
-            errors = sum(1 for finding in result.findings if finding.severity is Severity.ERROR)
             print(
-                f"nginxcache: {len(result.findings)} finding(s) ({errors} error(s), "
-                f"{len(result.findings) - errors} warning(s)) in {len(result.files)} file(s)",
+                f"nginxcache: {len(result.findings)} finding(s) ({counts[Severity.ERROR]} error(s), "
+                f"{counts[Severity.WARNING]} warning(s), {counts[Severity.NOTE]} note(s)) in {len(result.files)} file(s)",
                 file=sys.stderr,
             )
-    raise typer.Exit(ExitCode.CHANGED if result.findings and not exit_zero else ExitCode.OK)
+    threshold = Severity(fail_on.value).rank
+    failing = any(finding.severity.rank >= threshold for finding in result.findings)
+    raise typer.Exit(ExitCode.CHANGED if failing and not exit_zero else ExitCode.OK)
+
 
 
 def failure_report(exc: NginxcacheError, output_format: ReportFormat, codes: dict[str, tuple[Severity, str]]) -> str:

@@ -190,7 +190,7 @@ def lint(
         if not selected(code, options.select, options.ignore):
             continue
         for hit in rule.check(context):
-            findings.add(_finding(code, rule.severity, hit, columns))
+            findings.add(_finding(code, hit.severity or rule.severity, hit, columns))
     if options.nginx_test:
         findings.update(f for f in nginx_test_findings(tree, options.nginx) if selected(f.code, options.select, options.ignore))
     kept = unsuppressed(findings, suppressions(tree.comments, tree.code_lines))

@@ -51,7 +51,7 @@ def format_github(findings: Sequence[Finding]) -> str:
     """GitHub Actions workflow commands: one annotation per finding."""
     lines = []
     for f in findings:
-        level = "error" if f.severity is Severity.ERROR else "warning"
+        level = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.NOTE: "notice"}[f.severity]
         props = f"file={_escape_property(f.file)},line={f.line},col={f.col},title={_escape_property(f.code)}"
         lines.append(f"::{level} {props}::{_escape_data(f.code + ' ' + f.message)}\n")
     return "".join(lines)
@@ -82,7 +82,7 @@ def format_sarif(findings: Sequence[Finding], rules: dict[str, tuple[Severity, s
     for f in findings:
         result: dict[str, object] = {
             "ruleId": f.code,
-            "level": "error" if f.severity is Severity.ERROR else "warning",
+            "level": {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.NOTE: "note"}[f.severity],
             "message": {"text": f.message},
             "locations": [
                 {

@@ -9,12 +9,15 @@ from nginxcache.lint.context import LintContext
 from nginxcache.lint.findings import Severity
 from nginxcache.lint.rules.registry import Hit, rule
 from nginxcache.lint.semantics import (
+    Caching,
+    Expires,
     _inherit_mode,
     cache_control_long_lived,
     caching_at,
     chain,
     effective_headers,
     location_spec,
+    parse_expires,
 )
 from nginxcache.lint.tree import Node
 
@@ -50,11 +53,62 @@ def two_cache_controls(ctx: LintContext) -> Iterator[Hit]:
             own_headers[0] if own_headers else sources[0]
         )
         listed = "; ".join(f"{node.show()} ({_here(node, block)})" for node in sources)
+        conflict = _contradiction(caching, sources)
+        if conflict is None:
+            # RFC 9110 5.3: the lines combine into one list; nothing in it disagrees.
+            yield Hit(
+                at,
+                f"{block.show()} sends {len(sources)} Cache-Control header lines: {listed}; they combine into one list "
+                "that agrees with itself, but one source is simpler (expires off; with one add_header Cache-Control)",
+                Severity.NOTE,
+            )
+            continue
         yield Hit(
             at,
-            f"{block.show()} sends {len(sources)} Cache-Control headers: {listed}; caches disagree on which wins "
-            "(use expires off; with one add_header Cache-Control, or expires alone)",
+            f"{block.show()} sends {len(sources)} Cache-Control headers: {listed}, and they contradict ({conflict}): "
+            "caches disagree on which wins (use expires off; with one add_header Cache-Control, or expires alone)",
         )
+
+
+def _contradiction(caching: Caching, sources: list[Node]) -> str | None:
+    """What the Cache-Control lines of `sources` contradict each other in (two different
+    max-age, no-cache or no-store beside a max-age, immutable beside no-cache), or None when
+    they agree. A value that is not known counts as contradicting: it may."""
+    lists: list[set[str]] = []
+    for node in sources:
+        if node is caching.expires:
+            values = caching.expires_values
+            if values is None:
+                return f"{node.show()} has a value not known here"
+            for value in values:
+                parsed = parse_expires(value, modified=len(node.args) == 2)
+                if not isinstance(parsed, Expires) or parsed.kind == "daily":
+                    return f"{node.show()} has a value not known here"
+                lists.append({_expires_directive(parsed)})
+            continue
+        known = dict(caching.cache_controls).get(node)
+        if known is None:
+            return f"{node.show()} has a value not known here"
+        lists += [{part.strip().lower() for part in value.split(",") if part.strip()} for value in known]
+    directives = set().union(*lists) if lists else set()
+    max_ages = {d.split("=", 1)[1].strip('"') for d in directives if d.startswith(("max-age=", "s-maxage="))}
+    fresh = any(age.isdigit() and int(age) > 0 for age in max_ages)
+    if len({d for d in directives if d.startswith("max-age=")}) > 1:
+        return "two different max-age"
+    if fresh and directives & {"no-cache", "no-store"}:
+        return "a max-age beside no-cache or no-store"
+    if "immutable" in directives and directives & {"no-cache", "no-store"}:
+        return "immutable beside no-cache or no-store"
+    return None
+
+
+def _expires_directive(parsed: Expires) -> str:
+    """The Cache-Control directive nginx's `expires` sends."""
+    if parsed.kind == "max":
+        return "max-age=315360000"
+    if parsed.kind == "epoch" or parsed.seconds < 0:
+        return "no-cache"
+    return f"max-age={parsed.seconds}"
 
 
 @rule("NC104", Severity.ERROR, "`always` on a long-lived Cache-Control header")

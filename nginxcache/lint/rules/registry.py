@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 class Hit:
     node: Node
     message: str
+    severity: Severity | None = None  # None: the rule's own; a rule may say less of a milder case
 
 
 Check = Callable[["LintContext"], Iterable[Hit]]
