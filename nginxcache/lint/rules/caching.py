@@ -248,6 +248,8 @@ def fallback_in_immutable(ctx: LintContext) -> Iterator[Hit]:
             for directive in nearest_all(block, "error_page"):
                 if directive in reported or not _error_page_answers_200(directive.args):
                     continue
+                if _landing(ctx, server, directive.args[-1]) is None:
+                    continue  # it lands where a 404 stays one, or the page is not cached long
                 reported.add(directive)
                 yield Hit(
                     directive,
@@ -268,22 +270,31 @@ def _try_files_fallback(ctx: LintContext, server: Node, directive: Node) -> str 
         # A variable (nginxcache's own fallback map): each page it may land on, judged there.
         values = ctx.evaluator.possible(last)
         if values is None:
-            return last
+            return _landing(ctx, server, last)  # judged by the literal text before the first variable
         landings = [_landing(ctx, server, value) for value in sorted(values)]
         return next((landing for landing in landings if landing is not None), None)
     return _landing(ctx, server, last)
 
 
 def _landing(ctx: LintContext, server: Node, last: str) -> str | None:
-    """The fallback `last` when the location it lands on caches long, else None."""
+    """The fallback `last` when the page it lands on is answered with long-lived caching,
+    else None. A fallback is an internal redirect: the location it lands in answers it
+    (`/index.php$request_uri` lands in the PHP location, which caches nothing), and that
+    may be the very location that caches long (`try_files $uri /index.html` in `location /`)."""
     if last.startswith("="):
         return None
     if last.startswith("@"):
         for block in blocks_of(server):
             if block.name == "location" and location_spec(block) == ("@", last):
-                return last if caching_at(block, ctx.evaluator).long_lived else None
+                return last if serving_problem(block) is None and caching_at(block, ctx.evaluator).long_lived else None
         return None
-    return last
+    uri = last.split("$", 1)[0].split("?", 1)[0]  # the text the fallback fixes: /index.php of /index.php$request_uri
+    if not uri.startswith("/"):
+        return last
+    target = find_location(server, uri)
+    if serving_problem(target) is not None:
+        return None  # passed upstream or answered by `return`: the application decides
+    return last if caching_at(target, ctx.evaluator, uri if "$" not in last else None).long_lived else None
 
 
 def _error_page_answers_200(args: tuple[str, ...]) -> bool:
