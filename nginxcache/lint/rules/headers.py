@@ -3,12 +3,14 @@ Cache-Control (NC104), add_header lines that silently drop the enclosing block's
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 from nginxcache.lint.context import LintContext
 from nginxcache.lint.findings import Severity
 from nginxcache.lint.rules.registry import Hit, rule
 from nginxcache.lint.semantics import (
+    PASS_DIRECTIVES,
     Caching,
     Expires,
     _inherit_mode,
@@ -140,6 +142,32 @@ def _values_here(ctx: LintContext, node: Node, expression: str) -> frozenset[str
     return ctx.evaluator.possible(expression)
 
 
+_UPSTREAM_ONLY = re.compile(r"(?:\$(?:upstream_\w+|\{upstream_\w+\}))+")
+
+
+def _sends_nothing_here(node: Node, block: Node) -> bool:
+    """An add_header whose value is empty where `block` would have inherited it sends no
+    header, so dropping it loses nothing: `add_header ETag ""` (it only deletes), or only
+    $upstream_* variables in a block that passes nothing upstream."""
+    if len(node.args) < 2:
+        return False
+    value = node.args[1]
+    if value == "":
+        return True
+    passes = any(child.name in PASS_DIRECTIVES for child in block.children())
+    return not passes and _UPSTREAM_ONLY.fullmatch(value) is not None
+
+
+def _answers_by_return(block: Node) -> bool:
+    """The block answers every request itself with a `return` below 400 (a preflight's 204,
+    a redirect): no file is served there, so no caching header is missed."""
+    for child in block.children("return"):
+        code = child.args[0] if child.args else ""
+        if code.isdigit() and int(code) < 400:
+            return True
+    return False
+
+
 @rule("NC105", Severity.WARNING, "add_header in a block silently drops the enclosing block's add_header lines")
 def dropped_headers(ctx: LintContext) -> Iterator[Hit]:
     for block in ctx.blocks():
@@ -149,11 +177,13 @@ def dropped_headers(ctx: LintContext) -> Iterator[Hit]:
         blocks = chain(block)
         if len(blocks) < 2 or _inherit_mode(blocks) == "merge":
             continue
+        if _answers_by_return(block):
+            continue  # `if ($request_method = OPTIONS) { add_header ...; return 204; }`: no file, no caching
         outer = effective_headers(blocks[1])
         names_here = {node.args[0].lower() for node in own if node.args}
         dropped: dict[str, Node] = {}
         for node in outer:
-            if node.args and node.args[0].lower() not in names_here:
+            if node.args and node.args[0].lower() not in names_here and not _sends_nothing_here(node, block):
                 dropped.setdefault(node.args[0].lower(), node)
         if not dropped:
             continue
