@@ -119,6 +119,14 @@ def _is_cache_location(node: Node) -> bool:
     return False
 
 
+def _names_one_file(pattern: str) -> bool:
+    """A prefix that names one resource (its last segment has an extension): the URIs it
+    matches beyond itself are ones nobody asks for, so a regex can only take over the URI
+    it names, and only when that URI ends as the regex wants."""
+    last = pattern.rsplit("/", 1)[-1]
+    return not pattern.endswith("/") and "." in last.strip(".")
+
+
 @rule("NC112", Severity.WARNING, "a regex cache location takes over a prefix location not marked ^~")
 def regex_takes_over(ctx: LintContext) -> Iterator[Hit]:
     for server in ctx.servers:
@@ -129,8 +137,11 @@ def regex_takes_over(ctx: LintContext) -> Iterator[Hit]:
             modifier, pattern = location_spec(block)
             if modifier != "" or pattern in ("", "/") or not block.children(*_DOES_SOMETHING):
                 continue
-            base = pattern if pattern.endswith("/") else pattern + "/"
-            probes = [base + sample.rsplit("/", 1)[1] for sample in samples] + [base + "sub/app.css"]
+            if _names_one_file(pattern):
+                probes = [pattern]  # /.well-known/dnt-policy.txt: only its own URI, never `.../x.css`
+            else:
+                base = pattern if pattern.endswith("/") else pattern + "/"
+                probes = [base + sample.rsplit("/", 1)[1] for sample in samples] + [base + "sub/app.css"]
             taken: dict[Node, str] = {}
             for uri in probes:
                 target = find_location(server, uri)
