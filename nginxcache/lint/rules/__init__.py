@@ -3,6 +3,7 @@
 from nginxcache.lint.rules import (  # noqa: F401  (importing registers the rules)
     caching,
     compression,
+    directives,
     expires,
     exposure,
     headers,
