@@ -13,7 +13,9 @@ from nginxcache.lint.findings import Severity
 from nginxcache.lint.rules.registry import Hit, rule
 from nginxcache.lint.semantics import (
     Caching,
+    Expires,
     blocks_of,
+    cache_control_long_lived,
     caching_at,
     describe_uris,
     effective_headers,
@@ -23,6 +25,7 @@ from nginxcache.lint.semantics import (
     location_spec,
     nearest,
     nearest_all,
+    parse_expires,
     serving_problem,
 )
 from nginxcache.lint.tree import Node
@@ -134,6 +137,89 @@ def long_lived_unhashed(ctx: LintContext) -> Iterator[Hit]:
                 f"content hash: plain names such as {describe_uris(uris, 2)} keep stale content for that long after a "
                 "deploy (pass --manifest/--root to check the real files)",
             )
+        yield from _fixed_names(ctx, server, {*by_pattern, *by_type})
+    yield from _long_lived_map_defaults(ctx)
+
+
+# Files whose name never changes while their content does: a browser that keeps one a year
+# never sees the new robots rules, icon or sitemap.
+FIXED_NAMES = (
+    "/robots.txt", "/favicon.ico", "/favicon.png", "/favicon.svg", "/apple-touch-icon.png",
+    "/apple-touch-icon-precomposed.png", "/sitemap.xml", "/humans.txt", "/ads.txt", "/browserconfig.xml",
+    "/.well-known/security.txt",
+)
+
+
+def _fixed_names(ctx: LintContext, server: Node, reported: set[Node]) -> Iterator[Hit]:
+    """Long-lived caching on the fixed-name files every site has (robots.txt, favicon.ico,
+    apple-touch-icon.png): they change in place, under the same URL."""
+    found: dict[Node, list[str]] = {}
+    for uri in FIXED_NAMES:
+        target = find_location(server, uri)
+        if target in reported or serving_problem(target) is not None:
+            continue
+        caching = caching_at(target, ctx.evaluator, uri)
+        if caching.long_lived:
+            found.setdefault(caching.long_lived_sources()[0], []).append(uri)
+    defaults = _long_lived_defaults(ctx)
+    for source, uris in found.items():
+        if any(name in defaults for arg in source.args for name in re.findall(r"\$\{?([A-Za-z0-9_]+)", arg)):
+            continue  # a map's long-lived default: reported once, at the map
+        yield Hit(
+            source,
+            f"{source.show()} gives long-lived caching to {describe_uris(uris, 3)}: fixed-name files that change in "
+            "place, under the same URL; browsers keep the old one that long (Cache-Control no-cache, or a short max-age)",
+        )
+
+
+def _long_lived_map_defaults(ctx: LintContext) -> Iterator[Hit]:
+    """A map whose `default` is long-lived and feeds expires or Cache-Control: every value of
+    its source the map does not list (each content type, each URI) is cached that long."""
+    used = _caching_variables(ctx)
+    for definitions in ctx.maps.values():
+        for definition in definitions:
+            default = definition.default
+            if default is None or definition.variable not in used or not _long_lived_value(default.value):
+                continue
+            yield Hit(
+                default.node,
+                f"map {definition.source} ${definition.variable}: default {default.value} is long-lived, and it feeds "
+                f"{used[definition.variable]}: every {definition.source} the map does not list is cached that long, "
+                "unhashed files and pages included; make the default revalidate (epoch, or no-cache) and list what "
+                "may be kept",
+            )
+
+
+def _long_lived_defaults(ctx: LintContext) -> set[str]:
+    return {
+        definition.variable
+        for definitions in ctx.maps.values()
+        for definition in definitions
+        if definition.default is not None and _long_lived_value(definition.default.value)
+    }
+
+
+def _caching_variables(ctx: LintContext) -> dict[str, str]:
+    """Variable name -> the first directive that sets caching from it (expires, add_header
+    Cache-Control), written for a message."""
+    found: dict[str, str] = {}
+    for node in ctx.tree.walk():
+        if node.name == "expires":
+            values = node.args
+        elif node.name == "add_header" and len(node.args) >= 2 and node.args[0].lower() == "cache-control":
+            values = node.args[1:2]
+        else:
+            continue
+        for value in values:
+            for name in re.findall(r"\$\{?([A-Za-z0-9_]+)", value):
+                found.setdefault(name, f"{node.show()} ({node.where})")
+    return found
+
+
+def _long_lived_value(value: str) -> bool:
+    """A map value that is long-lived as an expires time or a Cache-Control value."""
+    parsed = parse_expires(value)
+    return (isinstance(parsed, Expires) and parsed.long_lived) or cache_control_long_lived(value)
 
 
 @rule("NC102", Severity.WARNING, "content-hashed files without long-lived caching (a missed win)")
