@@ -197,3 +197,45 @@ def dropped_headers(ctx: LintContext) -> Iterator[Hit]:
             f"add_header in {block.show()} drops the add_header lines of {owner_name}: {listed} are not sent "
             "here; repeat them in this block (or include one shared snippet in both)",
         )
+
+
+_VARIABLE_NAME = re.compile(r"\$\{?([A-Za-z0-9_]+)")
+
+
+def _accept_variables(ctx: LintContext) -> set[str]:
+    """Variables whose value depends on the request's Accept header: $http_accept, and maps of it."""
+    found = {"http_accept"}
+    changed = True
+    while changed:  # a map of a map of $http_accept depends on it too
+        changed = False
+        for name, definitions in ctx.maps.items():
+            if name not in found and any(set(_VARIABLE_NAME.findall(d.source)) & found for d in definitions):
+                found.add(name)
+                changed = True
+    return found
+
+
+@rule("NC119", Severity.ERROR, "a file chosen by the Accept header (webp/avif) without Vary: Accept")
+def negotiation_without_vary(ctx: LintContext) -> Iterator[Hit]:
+    accept = _accept_variables(ctx)
+    for block in ctx.blocks():
+        for directive in block.children("try_files", "rewrite", "alias", "root"):
+            used = {name for arg in directive.args for name in _VARIABLE_NAME.findall(arg)} & accept
+            if not used:
+                continue
+            varies = [
+                node
+                for node in effective_headers(block)
+                if len(node.args) >= 2
+                and node.args[0].lower() == "vary"
+                and any(part.strip().lower() in ("accept", "*") for part in node.args[1].split(","))
+            ]
+            if varies:
+                continue
+            names = ", ".join(f"${name}" for name in sorted(used))
+            yield Hit(
+                directive,
+                f"{directive.show()} picks the file by the Accept header ({names}), but {block.show()} sends no "
+                "Vary: Accept: a shared cache hands the webp or avif it stored to browsers that cannot decode it; "
+                'add_header Vary Accept; (beside the other add_header lines of this block)',
+            )
