@@ -16,6 +16,7 @@ from nginxcache.lint.semantics import (
     MapDef,
     caching_at,
     find_location,
+    never_matches,
     read_maps,
     servers,
     serving_problem,
@@ -97,9 +98,12 @@ class LintContext:
         return found
 
     def blocks(self) -> Iterator[Node]:
-        """Every http, server, location and if block (files read in such a context too)."""
+        """Every http, server, location and if block (files read in such a context too), but
+        a location no URI can match and what it holds (NC120 reports it; nothing in it applies)."""
         for node in self.tree.walk():
             if node.block is None or node.name not in ("http", "server", "location", "if", "limit_except"):
+                continue
+            if any(never_matches(block) for block in (node, *node.ancestors()) if block.name == "location"):
                 continue
             if node.name == "server" and not node.is_root and (node.parent is None or node.parent.name != "http"):
                 continue  # stream and mail servers

@@ -715,3 +715,31 @@ def describe_uris(uris: Iterable[str], limit: int = 3) -> str:
     shown = ", ".join(listed[:limit])
     more = len(listed) - limit
     return f"{shown} and {more} more" if more > 0 else shown
+
+
+def dead_end(pattern: str) -> int | None:
+    """The index of an end anchor (`$`, outside a class and unescaped) that characters must
+    follow: `\\.php$/` can match no URI. None when there is none."""
+    i, in_class = 0, False
+    while i < len(pattern):
+        char = pattern[i]
+        if char == "\\":
+            i += 2
+            continue
+        if in_class:
+            in_class = char != "]"
+        elif char == "[":
+            in_class = True
+            if pattern[i + 1 : i + 2] == "]":
+                i += 1  # a literal ] first in a class
+        elif char == "$":
+            rest = pattern[i + 1 :]
+            if rest and not re.match(r"[)|$]", rest):
+                return i
+        i += 1
+    return None
+
+
+def never_matches(node: Node) -> bool:
+    """A regex location whose pattern can match no URI (dead_end)."""
+    return node.name == "location" and is_regex(node) and dead_end(location_spec(node)[1]) is not None

@@ -13,6 +13,7 @@ from nginxcache.lint.rules.registry import Hit, rule
 from nginxcache.lint.semantics import (
     PASS_DIRECTIVES,
     blocks_of,
+    dead_end,
     find_location,
     is_regex,
     location_spec,
@@ -157,3 +158,18 @@ def regex_takes_over(ctx: LintContext) -> Iterator[Hit]:
                     f"requests below it such as {uri}: they get that location's caching and root instead of this "
                     f"one's; write location ^~ {pattern}",
                 )
+
+
+@rule("NC120", Severity.ERROR, "a regex location that can match no URI (an end anchor with text after it)")
+def never_matches(ctx: LintContext) -> Iterator[Hit]:
+    for node in ctx.tree.walk():
+        if node.name != "location" or not is_regex(node):
+            continue
+        pattern = location_spec(node)[1]
+        at = dead_end(pattern)
+        if at is not None:
+            yield Hit(
+                node,
+                f"{node.show()} can match no URI: its pattern ends at `$` (character {at + 1}) and goes on with "
+                f"{pattern[at + 1 :]!r}; nothing it holds ever applies (drop what follows the `$`)",
+            )
