@@ -77,6 +77,16 @@ def lint_command(
             help="text (path:line:col: CODE message), json, github (Actions annotations) or sarif (code scanning).",
         ),
     ] = ReportFormat.TEXT,
+    content_addressed: Annotated[
+        list[str] | None,
+        typer.Option(
+            metavar="REGEX",
+            help="URLs that change with their content although their names carry no hash (a digest segment, a "
+            "deploy-versioned prefix), e.g. '^/uploads/.+/[0-9a-f]{40}\\.' (repeatable); or mark the location "
+            "with '# nginxcache: content-addressed'.",
+            show_default=False,
+        ),
+    ] = None,
     fail_on: Annotated[
         FailOn,
         typer.Option(
@@ -101,6 +111,7 @@ def lint_command(
                 ignore=parse_codes(ignore, "--ignore"),
                 nginx_test=nginx_test,
                 nginx=nginx,
+                content_addressed=tuple(content_addressed or ()),
             )
             with collector_paused():
                 result = lint(configs, options)

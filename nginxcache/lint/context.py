@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import glob
 import os
-from collections.abc import Callable, Iterator
+import re
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -21,6 +22,7 @@ from nginxcache.lint.semantics import (
     servers,
     serving_problem,
 )
+from nginxcache.lint.suppress import content_addressed_lines
 from nginxcache.lint.tree import ConfigTree, Node
 
 SYSTEM_MODULE_CONFIGS = ("/etc/nginx/modules-enabled/*.conf", "/etc/nginx/nginx.conf")
@@ -72,12 +74,22 @@ class LintContext:
         tree: ConfigTree,
         served: ServedFiles | None = None,
         system_module: Callable[[str], bool] = system_loads_module,
+        content_addressed: Sequence[re.Pattern[str]] = (),
     ) -> None:
         self.tree = tree
         self.served = served
+        self.content_addressed = list(content_addressed)  # --content-addressed: URI regexes
+        self._declared_lines = content_addressed_lines(tree.comments, tree.code_lines)
         self.maps: dict[str, list[MapDef]] = read_maps(tree)
         self.evaluator = Evaluator(self.maps)
         self._system_module = system_module
+
+    def declared_content_addressed(self, uri: str, target: Node) -> bool:
+        """The user says URLs here change with the content: `--content-addressed REGEX`
+        matching the URI, or `# nginxcache: content-addressed` on the location (or one around it)."""
+        if any(pattern.search(uri) for pattern in self.content_addressed):
+            return True
+        return any(block.line in self._declared_lines.get(block.file, set()) for block in (target, *target.ancestors()))
 
     @cached_property
     def servers(self) -> list[Node]:

@@ -50,6 +50,9 @@ class LintOptions:
     ignore: tuple[str, ...] = ()
     nginx_test: bool = False
     nginx: str | None = None
+    # URIs the user declares content-addressed (`--content-addressed REGEX`): a digest segment
+    # (/uploads/.../<sha1>.png) or a versioned prefix the config cannot show
+    content_addressed: tuple[str, ...] = ()
 
 
 @dataclass
@@ -183,7 +186,8 @@ def lint(
         raise UsageError("name at least one nginx config file")
     tree = load_tree(configs)
     served, warnings = served_files(options)
-    context = LintContext(tree, served, system_module=system_module)
+    declared = [_compiled(pattern) for pattern in options.content_addressed]
+    context = LintContext(tree, served, system_module=system_module, content_addressed=declared)
     findings: set[Finding] = set()
     columns = _Columns()
     for code, rule in RULES.items():
@@ -195,6 +199,13 @@ def lint(
         findings.update(f for f in nginx_test_findings(tree, options.nginx) if selected(f.code, options.select, options.ignore))
     kept = unsuppressed(findings, suppressions(tree.comments, tree.code_lines))
     return LintResult(sorted(kept), [*tree.warnings, *warnings], list(tree.files))
+
+
+def _compiled(pattern: str) -> re.Pattern[str]:
+    try:
+        return re.compile(pattern)
+    except re.error as exc:
+        raise UsageError(f"--content-addressed {pattern!r} is not a valid regex: {exc}") from None
 
 
 class _Columns:

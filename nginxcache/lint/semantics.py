@@ -696,7 +696,14 @@ def caching_at(block: Node, evaluator: Evaluator, uri: str | None = None) -> Cac
         if uri is None:
             return evaluator.possible(expression)
         value = evaluator.value(expression, uri)
-        return None if value is None else frozenset([value])
+        if value is not None:
+            return frozenset([value])
+        # It depends on more than the URI ($arg_v in Nextcloud's `max-age=15778463$asset_immutable`):
+        # when every value it can take is long-lived, so is this response, whatever the rest.
+        possible = evaluator.possible(expression)
+        if possible and all(cache_control_long_lived(option) for option in possible):
+            return possible
+        return None
 
     expires = nearest(block, "expires")
     expires_values = values(expires.args[-1]) if expires is not None and expires.args else None

@@ -44,3 +44,18 @@ def is_suppressed(finding: Finding, table: Suppressions) -> bool:
 
 def unsuppressed(findings: Iterable[Finding], table: Suppressions) -> list[Finding]:
     return [finding for finding in findings if not is_suppressed(finding, table)]
+
+
+_CONTENT_ADDRESSED = re.compile(r"nginxcache:\s*content-addressed\b", re.IGNORECASE)
+
+
+def content_addressed_lines(comments: dict[str, dict[int, list[str]]], code_lines: dict[str, set[int]]) -> dict[str, set[int]]:
+    """file -> the lines a `# nginxcache: content-addressed` comment declares (its own, or the
+    next when it stands alone): a location there serves URLs that change with the content."""
+    table: dict[str, set[int]] = {}
+    for file, lines in comments.items():
+        for line, texts in lines.items():
+            if any(_CONTENT_ADDRESSED.search(text) for text in texts):
+                covered = [line] if line in code_lines.get(file, set()) else [line, line + 1]
+                table.setdefault(file, set()).update(covered)
+    return table

@@ -132,6 +132,14 @@ class ConfigTree:
     warnings: list[str] = field(default_factory=list)
     # root file -> the directory its relative includes were found in (nginx's conf prefix)
     conf_dirs: dict[str, str] = field(default_factory=dict)
+    # include statements that read nothing here (a missing file, a glob matching none): what
+    # the server's copy sets in that block is not known to the rules
+    unread_includes: list[Node] = field(default_factory=list)
+
+    def reads_everything_of(self, block: Node) -> bool:
+        """Whether every include of `block` and of the blocks around it was read here."""
+        scope = {block, *block.ancestors()}
+        return not any(node.parent in scope for node in self.unread_includes)
 
     def walk(self) -> Iterator[Node]:
         """Every root and every statement below it, depth first, in file order."""
@@ -396,6 +404,8 @@ class _Reader:
             files = self._include(node)
             frame.includes = files[::-1]
             frame.include_node = node
+            if not files:
+                frame.statements.append(node)  # kept where it stands: the rules see what was not read
         else:
             frame.statements.append(node)
 
@@ -405,12 +415,15 @@ class _Reader:
         files, may_be_empty, base = resolve_include(node.args[0], self.bases)
         if base is not None:
             self.used_bases.append(base)
+        if not files:
+            self.tree.unread_includes.append(node)
         if not files and not may_be_empty:
             # Not fatal: a config linted away from its server (CI) often includes files only the
             # server has (certbot's options-ssl-nginx.conf). nginx -t reports it there.
             self.tree.warnings.append(
                 f"{node.where}: include {node.args[0]}: no such file here, skipped (nginx -t fails where it is missing)"
             )
+
         return files
 
 

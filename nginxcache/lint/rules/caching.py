@@ -74,7 +74,12 @@ def long_lived_unhashed(ctx: LintContext) -> Iterator[Hit]:
     if ctx.served is not None:
         groups: dict[Node, list[str]] = {}
         for placed in ctx.placements:
-            if not placed.hashed and page_kind(placed.uri) is None and placed.caching.long_lived:
+            if (
+                not placed.hashed
+                and page_kind(placed.uri) is None
+                and placed.caching.long_lived
+                and not ctx.declared_content_addressed(placed.uri, placed.target)
+            ):
                 groups.setdefault(placed.target, []).append(placed.uri)
         for target, uris in groups.items():
             caching = caching_at(target, ctx.evaluator, uris[0])
@@ -93,6 +98,7 @@ def long_lived_unhashed(ctx: LintContext) -> Iterator[Hit]:
         serves: dict[Node, bool] = {}
         fixed: dict[Node, Caching | None] = {}  # None: the caching depends on the URI (a map)
         probes: dict[str, bool] = {}
+        versioned: dict[Node, bool] = {}
 
         def caching_for(target: Node, uri: str, fixed: dict[Node, Caching | None] = fixed) -> Caching:
             if target not in fixed:
@@ -108,7 +114,11 @@ def long_lived_unhashed(ctx: LintContext) -> Iterator[Hit]:
             if not serves[target]:
                 continue
             caching = caching_for(target, uri)
-            if not caching.long_lived:
+            if not caching.long_lived or ctx.declared_content_addressed(uri, target):
+                continue
+            if target not in versioned:
+                versioned[target] = _deploy_versioned(target)
+            if versioned[target]:
                 continue
             # Caching chosen by file type: the same name with an unknown extension is not cached long.
             probe = posixpath.splitext(uri)[0] + "." + PROBE_EXTENSION
@@ -150,13 +160,31 @@ FIXED_NAMES = (
 )
 
 
+# A deploy-versioned prefix (Magento's /static/version1712345678/): the location rewrites the
+# version segment away, so its URLs change with every deploy.
+_VERSION_SEGMENT = re.compile(r"version\\d|version\[0-9\]")
+
+
+def _deploy_versioned(target: Node) -> bool:
+    """The location (or one around it) strips a deploy version segment from its URLs."""
+    for block in (target, *target.ancestors()):
+        if block.name != "location":
+            continue
+        for node in block.walk():  # its own rewrites, and those of the if blocks in it
+            if node.name == "rewrite" and node.args and _VERSION_SEGMENT.search(node.args[0]):
+                return True
+        if block.name == "location" and _VERSION_SEGMENT.search(location_spec(block)[1]):
+            return True
+    return False
+
+
 def _fixed_names(ctx: LintContext, server: Node, reported: set[Node]) -> Iterator[Hit]:
     """Long-lived caching on the fixed-name files every site has (robots.txt, favicon.ico,
     apple-touch-icon.png): they change in place, under the same URL."""
     found: dict[Node, list[str]] = {}
     for uri in FIXED_NAMES:
         target = find_location(server, uri)
-        if target in reported or serving_problem(target) is not None:
+        if target in reported or serving_problem(target) is not None or ctx.declared_content_addressed(uri, target):
             continue
         caching = caching_at(target, ctx.evaluator, uri)
         if caching.long_lived:
@@ -217,9 +245,12 @@ def _caching_variables(ctx: LintContext) -> dict[str, str]:
 
 
 def _long_lived_value(value: str) -> bool:
-    """A map value that is long-lived as an expires time or a Cache-Control value."""
+    """A map value that is long-lived as an expires time or a Cache-Control value with its own
+    max-age (`, immutable` alone is a suffix of another value, as Nextcloud's `?v=` map)."""
     parsed = parse_expires(value)
-    return (isinstance(parsed, Expires) and parsed.long_lived) or cache_control_long_lived(value)
+    if isinstance(parsed, Expires):
+        return parsed.long_lived
+    return cache_control_long_lived(value) and "max-age" in value.lower()
 
 
 @rule("NC102", Severity.WARNING, "content-hashed files without long-lived caching (a missed win)")
@@ -318,6 +349,8 @@ def fallback_in_immutable(ctx: LintContext) -> Iterator[Hit]:
         for block in blocks_of(server):
             if serving_problem(block) is not None:
                 continue
+            if block.name == "location" and location_spec(block)[0] == "=":
+                continue  # one URI, no hashed asset's: what it falls back to answers that URI alone
             caching = caching_at(block, ctx.evaluator)
             if not caching.long_lived:
                 continue
@@ -348,7 +381,10 @@ def _try_files_fallback(ctx: LintContext, server: Node, directive: Node) -> str 
     args = directive.args
     if len(args) < 2:
         return None
-    literal = [arg for arg in args[:-1] if "$" not in arg]
+    own = location_spec(directive.parent)[1] if directive.parent is not None and directive.parent.name == "location" else None
+    exact = directive.parent is not None and own is not None and location_spec(directive.parent)[0] == "="
+    # In `location = /favicon.ico { try_files /favicon.ico @empty; }` the literal is the file asked for.
+    literal = [arg for arg in args[:-1] if "$" not in arg and not (exact and arg == own)]
     if literal:
         return f"the file {literal[0]} (served from this location)"
     last = args[-1]

@@ -27,6 +27,15 @@ THIRD_PARTY_PREFIXES = (
     "headers_more", "geoip2", "naxsi", "njs_", "zstd", "echo", "set_real_ip_from", "testcookie", "sticky",
     "upload_", "push_stream", "rtmp", "nchan_", "ssl_ct", "security_headers", "srcache_", "redis2_", "memc_",
 )
+# nginx's own directives newer than crossplane's table (nginx 1.19 to 1.29).
+NEWER_DIRECTIVES = frozenset({
+    "http2", "http3", "http3_hq", "http3_max_concurrent_streams", "http3_stream_buffer_size", "quic_active_connection_id_limit",
+    "quic_bpf", "quic_gso", "quic_host_key", "quic_retry", "add_header_inherit", "ssl_reject_handshake", "ssl_conf_command",
+    "proxy_ssl_conf_command", "grpc_ssl_conf_command", "uwsgi_ssl_conf_command", "keepalive_time", "proxy_half_close",
+    "ssl_alpn", "ssl_key_log", "mp4_start_key_frame", "limit_req_dry_run", "limit_conn_dry_run", "resolver_timeout",
+    "proxy_pass_trailers", "ssl_certificate_cache", "proxy_ssl_certificate_cache", "ssl_object_cache_inheritable",
+    "early_hints", "max_headers", "random_index", "auth_delay", "sendfile_max_chunk",
+})
 # Blocks whose contents are not directives (keys and values of a table).
 _TABLES = frozenset({"map", "types", "geo", "split_clients", "charset_map", "match"})
 
@@ -54,7 +63,7 @@ def _misspelling(name: str) -> str | None:
 @rule("NC118", Severity.ERROR, "a misspelt directive (nginx -t fails: unknown directive)")
 def misspelt_directives(ctx: LintContext) -> Iterator[Hit]:
     for node in ctx.tree.walk():
-        if node.is_root or node.name in analyzer.DIRECTIVES or _in_table(node):
+        if node.is_root or node.name in analyzer.DIRECTIVES or node.name in NEWER_DIRECTIVES or _in_table(node):
             continue
         known = _misspelling(node.name)
         if known is not None:

@@ -36,7 +36,7 @@ def alias_traversal(ctx: LintContext) -> Iterator[Hit]:
         modifier, pattern = location_spec(location)
         alias = node.args[0]
         if modifier in ("", "^~"):
-            if not pattern.endswith("/"):
+            if not pattern.endswith("/") and not _one_file_alias(pattern, alias):
                 example = pattern + "../" if alias.endswith("/") else pattern + "_private/"
                 reaches = "the parent directory" if alias.endswith("/") else "sibling directories"
                 yield Hit(
@@ -49,6 +49,13 @@ def alias_traversal(ctx: LintContext) -> Iterator[Hit]:
             problem = _regex_alias_problem(pattern, alias)
             if problem:
                 yield Hit(node, f"alias {alias} in location {modifier} {pattern}: {problem}")
+
+
+def _one_file_alias(pattern: str, alias: str) -> bool:
+    """`location ^~ /sad.svg { alias /var/www/errors/sad.svg; }`: a file for a file. A URI
+    past the location's name lands beside the file under a name that starts with the file's
+    (`sad.svg_private`), never in a parent directory."""
+    return not alias.endswith("/") and _names_one_file(pattern) and _names_one_file(alias)
 
 
 def _regex_alias_problem(pattern: str, alias: str) -> str | None:
@@ -140,9 +147,12 @@ def regex_takes_over(ctx: LintContext) -> Iterator[Hit]:
                 continue
             if _names_one_file(pattern):
                 probes = [pattern]  # /.well-known/dnt-policy.txt: only its own URI, never `.../x.css`
+            elif not pattern.endswith("/") or "/." in pattern:
+                # `/remote` (a legacy redirect to /remote.php) or `/.git`: names no directory of
+                # files a page links, so no `.../app.css` below it is ever asked for.
+                continue
             else:
-                base = pattern if pattern.endswith("/") else pattern + "/"
-                probes = [base + sample.rsplit("/", 1)[1] for sample in samples] + [base + "sub/app.css"]
+                probes = [pattern + sample.rsplit("/", 1)[1] for sample in samples] + [pattern + "sub/app.css"]
             taken: dict[Node, str] = {}
             for uri in probes:
                 target = find_location(server, uri)
