@@ -94,6 +94,17 @@ def contradicted_keys(classification: Classification) -> list[str]:
     return [map_key(uri, False) for uri in classification.contradicted_uris]
 
 
+def immutable_note(classification: Classification) -> str:
+    """`, and every file below /_nuxt/, /_nuxt/builds/meta/ (not /_nuxt/builds/)` for the comments."""
+    rules = sorted(classification.prefix_rules, key=lambda rule: rule.prefix)
+    immutable = [rule.prefix for rule in rules if rule.immutable]
+    carved = [rule.prefix for rule in rules if not rule.immutable]
+    if not immutable:
+        return ""
+    note = ", and every file below " + ", ".join(immutable)
+    return note + (f" (not {', '.join(carved)})" if carved else "")
+
+
 def versioned_keys(classification: Classification) -> list[str]:
     """Keys of the "$uri?$args" map, one per query-string version the manifests name."""
     return [versioned_key(uri, query) for uri, query in classification.versioned]
@@ -187,6 +198,7 @@ def _context(
         "page_key": PAGE_KEY,
         "contradicted_keys": contradicted_keys(classification),
         "immutable_prefixes": immutable_prefixes(classification),
+        "immutable_note": immutable_note(classification),
         "fallback_keys": options.fallback_keys(),
         "versioned_keys": versioned_keys(classification),
         "font_pattern": FONT_PATTERN,

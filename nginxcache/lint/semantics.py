@@ -748,5 +748,11 @@ def dead_end(pattern: str) -> int | None:
 
 
 def never_matches(node: Node) -> bool:
-    """A regex location whose pattern can match no URI (dead_end)."""
-    return node.name == "location" and is_regex(node) and dead_end(location_spec(node)[1]) is not None
+    """A location no URI can match: a regex with text after its end anchor (dead_end), or a
+    prefix or exact location that does not start with '/' (`location (^/SOGo/...)`)."""
+    if node.name != "location" or node.is_root:
+        return False
+    modifier, pattern = location_spec(node)
+    if modifier in ("", "^~", "="):
+        return not pattern.startswith("/")
+    return is_regex(node) and dead_end(pattern) is not None

@@ -8,6 +8,7 @@ import posixpath
 import re
 from collections.abc import Iterator
 
+from nginxcache.classify import SERVICE_WORKERS
 from nginxcache.lint.context import LintContext, page_kind
 from nginxcache.lint.findings import Severity
 from nginxcache.lint.rules.registry import Hit, rule
@@ -286,6 +287,13 @@ def _fallback_targets(server: Node) -> set[str]:
     return found
 
 
+def _index_html_is_served(target: Node) -> bool:
+    """Whether a directory URL's index is index.html where `target` serves (nginx's default;
+    `index index.php;` says the site is a PHP front controller without one)."""
+    index = nearest(target, "index")
+    return index is None or any(name.lower() in ("index.html", "index.htm") for name in index.args)
+
+
 def _names_page(target: Node, uri: str) -> bool:
     """The location is written for this page: `= /index.html`, `~ \\.html$`, `= /sw.js`."""
     if target.name != "location" or target.is_root:
@@ -320,11 +328,14 @@ def pages_revalidate(ctx: LintContext) -> Iterator[Hit]:
             target = find_location(server, uri)
             if serving_problem(target) is not None:
                 continue
+            if uri == "/index.html" and uri not in fallbacks and not _index_html_is_served(target):
+                continue  # `index index.php;`: a PHP front controller, no static index.html
             named = _names_page(target, uri) or uri in fallbacks
             caching = caching_at(target, ctx.evaluator, uri)
             if caching.long_lived and (named or uri == "/index.html"):
                 long_lived.setdefault(target, set()).add(uri)
-            elif named and not caching.explicit:
+            elif named and not caching.explicit and uri.rsplit("/", 1)[-1] not in SERVICE_WORKERS:
+                # Not a service worker: browsers fetch its script past the HTTP cache (updateViaCache).
                 heuristic.setdefault(target, set()).add(uri)
     for target, uris in long_lived.items():
         caching = caching_at(target, ctx.evaluator, sorted(uris)[0])

@@ -17,6 +17,7 @@ from nginxcache.lint.semantics import (
     find_location,
     is_regex,
     location_spec,
+    never_matches,
     nginx_regex,
 )
 from nginxcache.lint.tree import Node
@@ -31,8 +32,8 @@ def alias_traversal(ctx: LintContext) -> Iterator[Hit]:
         if node.name != "alias" or not node.args or node.parent is None or node.parent.name != "location":
             continue
         location = node.parent
-        if location.is_root:
-            continue
+        if location.is_root or location.children("internal") or never_matches(location):
+            continue  # no client request reaches it (X-Accel-Redirect only, or no URI at all)
         modifier, pattern = location_spec(location)
         alias = node.args[0]
         if modifier in ("", "^~"):
@@ -127,6 +128,13 @@ def _is_cache_location(node: Node) -> bool:
     return False
 
 
+def _protects(block: Node) -> bool:
+    """The location refuses what is below it (deny, or a return of 400 or more)."""
+    if block.children("deny", "internal"):
+        return True
+    return any(node.args and node.args[0].isdigit() and int(node.args[0]) >= 400 for node in block.children("return"))
+
+
 def _names_one_file(pattern: str) -> bool:
     """A prefix that names one resource (its last segment has an extension): the URIs it
     matches beyond itself are ones nobody asks for, so a regex can only take over the URI
@@ -147,12 +155,14 @@ def regex_takes_over(ctx: LintContext) -> Iterator[Hit]:
                 continue
             if _names_one_file(pattern):
                 probes = [pattern]  # /.well-known/dnt-policy.txt: only its own URI, never `.../x.css`
-            elif not pattern.endswith("/") or "/." in pattern:
+            elif "/." in pattern or (not pattern.endswith("/") and not _protects(block)):
                 # `/remote` (a legacy redirect to /remote.php) or `/.git`: names no directory of
-                # files a page links, so no `.../app.css` below it is ever asked for.
+                # files a page links, so no `.../app.css` below it is ever asked for. A
+                # `location /data { return 404; }` does protect files below it: probed.
                 continue
             else:
-                probes = [pattern + sample.rsplit("/", 1)[1] for sample in samples] + [pattern + "sub/app.css"]
+                base = pattern if pattern.endswith("/") else pattern + "/"
+                probes = [base + sample.rsplit("/", 1)[1] for sample in samples] + [base + "sub/app.css"]
             taken: dict[Node, str] = {}
             for uri in probes:
                 target = find_location(server, uri)
@@ -170,12 +180,21 @@ def regex_takes_over(ctx: LintContext) -> Iterator[Hit]:
                 )
 
 
-@rule("NC120", Severity.ERROR, "a regex location that can match no URI (an end anchor with text after it)")
-def never_matches(ctx: LintContext) -> Iterator[Hit]:
+@rule("NC120", Severity.ERROR, "a location that can match no URI (an end anchor with text after it, a prefix without '/')")
+def matches_nothing(ctx: LintContext) -> Iterator[Hit]:
     for node in ctx.tree.walk():
-        if node.name != "location" or not is_regex(node):
+        if node.name != "location":
             continue
-        pattern = location_spec(node)[1]
+        modifier, pattern = location_spec(node)
+        if modifier in ("", "^~", "=") and not pattern.startswith("/") and not node.is_root:
+            yield Hit(
+                node,
+                f"{node.show()} can match no URI: a URI starts with '/', and {pattern!r} does not (a regex "
+                "needs location ~ or ~*); nothing it holds ever applies",
+            )
+            continue
+        if not is_regex(node):
+            continue
         at = dead_end(pattern)
         if at is not None:
             yield Hit(
