@@ -287,6 +287,17 @@ def _fallback_targets(server: Node) -> set[str]:
     return found
 
 
+def _falls_back_to_the_application(server: Node, target: Node) -> bool:
+    """`try_files $uri /index.php$request_uri`: a missing file goes to the application, which
+    is where this site's pages come from."""
+    for directive in target.children("try_files"):
+        last = directive.args[-1] if directive.args else ""
+        uri = last.split("$", 1)[0].split("?", 1)[0]
+        if uri.startswith("/") and serving_problem(find_location(server, uri)) is not None:
+            return True
+    return False
+
+
 def _index_html_is_served(target: Node) -> bool:
     """Whether a directory URL's index is index.html where `target` serves (nginx's default;
     `index index.php;` says the site is a PHP front controller without one)."""
@@ -328,8 +339,10 @@ def pages_revalidate(ctx: LintContext) -> Iterator[Hit]:
             target = find_location(server, uri)
             if serving_problem(target) is not None:
                 continue
-            if uri == "/index.html" and uri not in fallbacks and not _index_html_is_served(target):
-                continue  # `index index.php;`: a PHP front controller, no static index.html
+            if uri == "/index.html" and uri not in fallbacks and (
+                not _index_html_is_served(target) or _falls_back_to_the_application(server, target)
+            ):
+                continue  # a PHP front controller: its pages come from the application, not index.html
             named = _names_page(target, uri) or uri in fallbacks
             caching = caching_at(target, ctx.evaluator, uri)
             if caching.long_lived and (named or uri == "/index.html"):
