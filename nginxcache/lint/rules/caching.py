@@ -139,7 +139,8 @@ def long_lived_unhashed(ctx: LintContext) -> Iterator[Hit]:
                 f"{_where(target)} gives long-lived caching ({caching.describe(target)}) by file type, but its "
                 f"pattern does not require a content hash: plain names such as {describe_uris(uris, 2)} keep stale "
                 "content for that long after a deploy (match only hashed names, or pass --manifest/--root to "
-                "check the real files)",
+                "check the real files; if every URL to them carries a version, ?v=..., say so with "
+                "--content-addressed or # nginxcache: content-addressed)",
             )
         for source, uris in by_type.items():
             yield Hit(
