@@ -69,7 +69,9 @@ def _regex_alias_problem(pattern: str, alias: str) -> str | None:
         if number == 0 or number > len(groups):
             continue
         start, body = groups[number - 1]
-        slash_before = start > 0 and pattern[start - 1] == "/"
+        # A '/' before the group, or as the group's own first character (`(\/.*\.json)`): the
+        # capture starts a path segment, and nginx's normalised URI holds no `..` segment.
+        slash_before = (start > 0 and pattern[start - 1] == "/") or body.startswith(("/", "\\/"))
         compiled = nginx_regex(body)
         dots = compiled is None or any(compiled.fullmatch(probe) for probe in _TRAVERSAL_PROBES)
         if not before:
@@ -128,9 +130,16 @@ def _is_cache_location(node: Node) -> bool:
     return False
 
 
+# What makes a location an endpoint that answers itself (a status page, a proxied path).
+_ENDPOINTS = ("stub_status", "status", *PASS_DIRECTIVES)
+
+
 def _protects(block: Node) -> bool:
-    """The location refuses what is below it (deny, or a return of 400 or more)."""
-    if block.children("deny", "internal"):
+    """The location refuses every file below it (`return 404`, `deny all` without `allow`):
+    not an endpoint such as `location /nginx-status { allow 127.0.0.1; deny all; stub_status; }`."""
+    if block.children(*_ENDPOINTS) or block.children("allow"):
+        return False
+    if block.children("internal") or any(node.args[:1] == ("all",) for node in block.children("deny")):
         return True
     return any(node.args and node.args[0].isdigit() and int(node.args[0]) >= 400 for node in block.children("return"))
 
