@@ -409,7 +409,8 @@ def _try_files_fallback(ctx: LintContext, server: Node, directive: Node) -> str 
     own = location_spec(directive.parent)[1] if directive.parent is not None and directive.parent.name == "location" else None
     exact = directive.parent is not None and own is not None and location_spec(directive.parent)[0] == "="
     # In `location = /favicon.ico { try_files /favicon.ico @empty; }` the literal is the file asked for.
-    literal = [arg for arg in args[:-1] if "$" not in arg and not (exact and arg == own)]
+    # `...` and `…` are the placeholders of documentation snippets, not files.
+    literal = [arg for arg in args[:-1] if "$" not in arg and not (exact and arg == own) and arg.strip(".…") != ""]
     if literal:
         return f"the file {literal[0]} (served from this location)"
     last = args[-1]
