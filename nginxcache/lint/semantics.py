@@ -724,9 +724,9 @@ def describe_uris(uris: Iterable[str], limit: int = 3) -> str:
     return f"{shown} and {more} more" if more > 0 else shown
 
 
-def dead_end(pattern: str) -> int | None:
-    """The index of an end anchor (`$`, outside a class and unescaped) that characters must
-    follow: `\\.php$/` can match no URI. None when there is none."""
+def regex_syntax(pattern: str) -> Iterator[tuple[int, str]]:
+    """(index, character) of a regex's own syntax: what is neither escaped (`\\x`) nor inside a
+    character class (`[...]`, a `]` first in it included)."""
     i, in_class = 0, False
     while i < len(pattern):
         char = pattern[i]
@@ -739,11 +739,17 @@ def dead_end(pattern: str) -> int | None:
             in_class = True
             if pattern[i + 1 : i + 2] == "]":
                 i += 1  # a literal ] first in a class
-        elif char == "$":
-            rest = pattern[i + 1 :]
-            if rest and not re.match(r"[)|$]", rest):
-                return i
+        else:
+            yield i, char
         i += 1
+
+
+def dead_end(pattern: str) -> int | None:
+    """The index of an end anchor (`$`, outside a class and unescaped) that characters must
+    follow: `\\.php$/` can match no URI. None when there is none."""
+    for i, char in regex_syntax(pattern):
+        if char == "$" and pattern[i + 1 :] and not re.match(r"[)|$]", pattern[i + 1 :]):
+            return i
     return None
 
 

@@ -19,6 +19,7 @@ from nginxcache.lint.semantics import (
     location_spec,
     never_matches,
     nginx_regex,
+    regex_syntax,
 )
 from nginxcache.lint.tree import Node
 
@@ -90,18 +91,8 @@ def _capture_groups(pattern: str) -> list[tuple[int, str]]:
     """(offset of '(', body) for each capturing group, in order."""
     groups: list[tuple[int, str]] = []
     stack: list[tuple[int, bool]] = []
-    i = 0
-    in_class = False
-    while i < len(pattern):
-        char = pattern[i]
-        if char == "\\":
-            i += 2
-            continue
-        if in_class:
-            in_class = char != "]"
-        elif char == "[":
-            in_class = True
-        elif char == "(":
+    for i, char in regex_syntax(pattern):
+        if char == "(":
             named = pattern.startswith(("(?<", "(?P<", "(?'"), i) and not pattern.startswith(("(?<=", "(?<!"), i)
             capturing = not pattern.startswith("(?", i) or named
             if capturing:
@@ -114,7 +105,6 @@ def _capture_groups(pattern: str) -> list[tuple[int, str]]:
                 body = pattern[start + 1 : i]
                 body = re.sub(r"^\?(?:P?<[^>]*>|'[^']*')", "", body)
                 groups[index] = (start, body)
-        i += 1
     return groups
 
 
