@@ -209,22 +209,11 @@ def plan(request: Request) -> Plan:
         copied = _copied_files(detected.copied_from, detected.root, prefix, rules, readings)
         if copied.unhashed:
             readings.append(copied)
-    verified = linked_count = 0
-    if detected is not None and detected.scan:
-        readings.append(_verified_names(detected.root, trust, rules, readings))
-        verified = len(readings[-1].hashed)
-    if detected is not None and detected.links:
-        linked = find_query_versions(detected.root, prefix)
-        linked_count = len(linked.reading.hashed)
-        if linked.reading.hashed:
-            readings.append(linked.reading)
-        # A build id (Nuxt's `_payload.json?<uuid>`) is no content version: not worth a note.
-        urls = sorted({where.rpartition(": ")[2] for where, _ in linked.unverified} - {""})
-        urls = [url for url in urls if not _BUILD_ID_QUERY.search(url)]
-        if urls:
-            notes.append(
-                f"{len(urls)} linked query-string version(s) are no digest of their file and revalidate: " + ", ".join(urls[:3])
-            )
+    names, linked = _names_and_links(detected, prefix, trust, notes) if detected is not None else (None, None)
+    if names is not None:
+        readings.append(names)
+    if linked is not None and linked.hashed:
+        readings.append(linked)
     if request.root is not None and local_root is None:
         notes.append(
             f"--root {request.root} is not a directory on this machine: the tree checks were skipped "
@@ -304,7 +293,8 @@ def plan(request: Request) -> Plan:
     sources = [f"{Path(r.file).name} ({r.format})" for r in readings]
     if detected is not None:
         sources.insert(0, f"{detected.label} build directory {detected.build_dir.name}/")
-    line = detected.summary(verified, linked_count, pages) if detected is not None else None
+    counts = (len(names.hashed) if names else 0, len(linked.hashed) if linked else 0)
+    line = detected.summary(*counts, pages) if detected is not None else None
     return Plan(request, classification, options, sources, warnings, notes, detected, line)
 
 
@@ -335,15 +325,26 @@ def _prefix_rules(request: Request, detected: Detection | None, prefix: str) -> 
     return sorted(rules.values(), key=lambda rule: (-len(rule.prefix), rule.prefix))
 
 
-def _verified_names(
-    root: Path, trust: re.Pattern[str] | None, rules: Sequence[PrefixRule], readings: Sequence[ManifestReading]
-) -> ManifestReading:
-    """`scan` of the served tree: names whose hash is verified against the file count as
-    hashed. Its look-alikes (names it cannot verify) stay unlisted, not contradicting
-    evidence: below a framework's immutable directory, or named by a manifest, they are
-    what the framework or the manifest says."""
-    reading = scan_directory(root, trust_pattern=trust).reading
-    return dataclasses.replace(reading, unhashed=[])
+def _names_and_links(
+    detected: Detection, prefix: str, trust: re.Pattern[str] | None, notes: list[str]
+) -> tuple[ManifestReading | None, ManifestReading | None]:
+    """The detected tool's evidence read from the served tree itself: names whose hash
+    `scan` verifies, and the query-string versions its pages link, verified (each None
+    where the tool leaves none).
+
+    Scan's look-alikes (names it cannot verify) stay unlisted, no contradicting evidence:
+    below a framework's immutable directory, or named by a manifest, they are what the
+    framework or the manifest says."""
+    names = dataclasses.replace(scan_directory(detected.root, trust_pattern=trust).reading, unhashed=[]) if detected.scan else None
+    if not detected.links:
+        return names, None
+    linked = find_query_versions(detected.root, prefix)
+    # A build id (Nuxt's `_payload.json?<uuid>`) is no content version: not worth a note.
+    urls = sorted({where.rpartition(": ")[2] for where, _ in linked.unverified} - {""})
+    urls = [url for url in urls if not _BUILD_ID_QUERY.search(url)]
+    if urls:
+        notes.append(f"{len(urls)} linked query-string version(s) are no digest of their file and revalidate: " + ", ".join(urls[:3]))
+    return names, linked.reading
 
 
 _BUILD_ID_QUERY = re.compile(r"\?[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
@@ -454,9 +455,8 @@ def _check_request(request: Request) -> None:
         raise UsageError("--max-age must be a positive number of seconds")
     if not 0 <= request.unhashed_max_age <= ONE_DAY:
         raise UsageError("--unhashed-max-age must be 0 (revalidate) to 86400 seconds: unhashed files change in place")
-    if request.immutable_prefix_excludes and not (request.immutable_prefixes or request.build_dir):
-        raise UsageError("--immutable-prefix-exclude carves out of an immutable prefix: give --immutable-prefix too")
-    if not (request.manifests or request.scan or request.build_dir or request.immutable_prefixes):
+    # --immutable-prefix-exclude alone goes on to _prefix_rules, which says what it lacks.
+    if not (request.manifests or request.scan or request.build_dir or request.immutable_prefixes or request.immutable_prefix_excludes):
         raise UsageError("name a build directory or a manifest (or --scan a build directory, or give --immutable-prefix)")
     outputs = request.outputs
     if outputs.site and (outputs.http or outputs.server):

@@ -91,6 +91,7 @@ def long_lived_unhashed(ctx: LintContext) -> Iterator[Hit]:
                 "content (revalidate them: Cache-Control no-cache, or let nginxcache render this location)",
             )
         return
+    defaults = _long_lived_defaults(ctx)  # once: a config may hold 10^5 servers
     for server in ctx.servers:
         by_pattern: dict[Node, list[str]] = {}
         by_type: dict[Node, list[str]] = {}
@@ -149,7 +150,7 @@ def long_lived_unhashed(ctx: LintContext) -> Iterator[Hit]:
                 f"content hash: plain names such as {describe_uris(uris, 2)} keep stale content for that long after a "
                 "deploy (pass --manifest/--root to check the real files)",
             )
-        yield from _fixed_names(ctx, server, {*by_pattern, *by_type})
+        yield from _fixed_names(ctx, server, {*by_pattern, *by_type}, defaults)
     yield from _long_lived_map_defaults(ctx)
 
 
@@ -180,7 +181,7 @@ def _deploy_versioned(target: Node) -> bool:
     return False
 
 
-def _fixed_names(ctx: LintContext, server: Node, reported: set[Node]) -> Iterator[Hit]:
+def _fixed_names(ctx: LintContext, server: Node, reported: set[Node], defaults: set[str]) -> Iterator[Hit]:
     """Long-lived caching on the fixed-name files every site has (robots.txt, favicon.ico,
     apple-touch-icon.png): they change in place, under the same URL."""
     found: dict[Node, list[str]] = {}
@@ -191,7 +192,6 @@ def _fixed_names(ctx: LintContext, server: Node, reported: set[Node]) -> Iterato
         caching = caching_at(target, ctx.evaluator, uri)
         if caching.long_lived:
             found.setdefault(caching.long_lived_sources()[0], []).append(uri)
-    defaults = _long_lived_defaults(ctx)
     for source, uris in found.items():
         if any(name in defaults for arg in source.args for name in re.findall(r"\$\{?([A-Za-z0-9_]+)", arg)):
             continue  # a map's long-lived default: reported once, at the map
