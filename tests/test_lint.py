@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 
 from nginxcache.cli import main
-from nginxcache.errors import ExitCode
+from nginxcache.errors import ExitCode, UsageError
 from nginxcache.lint import RULES, LintOptions, all_codes, lint
 from nginxcache.lint.findings import Finding, Severity
 from nginxcache.lint.nginxtest import nginx_test_findings
@@ -243,6 +243,58 @@ def test_context_is_inferred_from_the_top_level_directives(tmp_path: Path) -> No
         path = tmp_path / f"f{number}.conf"
         path.write_text(text)
         assert load_tree([path]).roots[0].name == context, text
+
+
+def ansible_style_copy(tmp_path: Path, text: str) -> tuple[Path, Path]:
+    """(the copy validate: checks, in a directory of its own; where it will live, beside
+    snippets/headers.conf)."""
+    conf_dir = tmp_path / "etc" / "nginx"
+    (conf_dir / "snippets").mkdir(parents=True)
+    (conf_dir / "snippets" / "headers.conf").write_text("add_header X-Frame-Options DENY;\n")
+    copy = tmp_path / "ansible-tmp" / "source"
+    copy.parent.mkdir()
+    copy.write_text(text)
+    return copy, conf_dir / "sites-enabled" / "app.conf"
+
+
+def test_as_finds_relative_includes_from_where_the_file_will_live(tmp_path: Path) -> None:
+    copy, placed = ansible_style_copy(tmp_path, "include snippets/headers.conf;\nlocation / {\n    add_header X-A a;\n}\n")
+    alone = lint([copy], system_module=no_module)
+    assert alone.findings == [] and "no such file here" in alone.warnings[0]
+    result = lint([copy], LintOptions(placed_at=placed), system_module=no_module)
+    assert [(f.file, f.code, f.line) for f in result.findings] == [(str(placed), "NC105", 3)]
+    assert result.warnings == [] and str(placed) in result.files and str(copy) not in result.files
+
+
+def test_as_names_the_placed_file_in_a_config_error(tmp_path: Path) -> None:
+    copy, placed = ansible_style_copy(tmp_path, "location / {\n    expires 1y\n}\n")
+    with pytest.raises(ConfigError) as caught:
+        lint([copy], LintOptions(placed_at=placed), system_module=no_module)
+    assert caught.value.file == str(placed) and caught.value.line == 3
+
+
+def test_as_takes_one_config(tmp_path: Path) -> None:
+    copy, placed = ansible_style_copy(tmp_path, "location / {}\n")
+    with pytest.raises(UsageError, match="--as .* one config file"):
+        lint([copy, copy], LintOptions(placed_at=placed), system_module=no_module)
+
+
+def test_context_reads_the_file_where_it_is_included(tmp_path: Path) -> None:
+    conf = tmp_path / "snippet.conf"
+    conf.write_text("add_header X-Frame-Options DENY;\n")
+    assert load_tree([conf]).roots[0].name == "http"
+    assert load_tree([conf], context="location").roots[0].name == "location"
+    with pytest.raises(ConfigError, match='"add_header" directive is not allowed here'):
+        load_tree([conf], context="main")
+
+
+def test_cli_as_and_context_as_a_validate_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    copy, placed = ansible_style_copy(tmp_path, "include snippets/headers.conf;\nlocation = /robots.txt {\n    expires max;\n}\n")
+    assert main(["lint", "--as", str(placed), "--context", "server", str(copy)]) == ExitCode.CHANGED
+    assert capsys.readouterr().out.startswith(f"{placed}:3:5: NC101 ")
+    assert main(["lint", "--as", str(placed), "--context", "main", str(copy)]) == ExitCode.BAD_INPUT
+    assert "(read in main context: --context)" in capsys.readouterr().err
+    assert main(["lint", "--context", "nowhere", str(copy)]) == ExitCode.USAGE
 
 
 def test_include_cycle_is_an_error(tmp_path: Path) -> None:

@@ -17,6 +17,15 @@ from nginxcache.lint.findings import Finding, Severity
 from nginxcache.lint.report import ReportFormat, render_report
 
 
+class ConfigContext(StrEnum):
+    """Where nginx reads a config file: `--context` (the keys of lint.tree.ROOT_CONTEXTS)."""
+
+    MAIN = "main"
+    HTTP = "http"
+    SERVER = "server"
+    LOCATION = "location"
+
+
 class FailOn(StrEnum):
     """The least severity that fails a run (a note never does)."""
 
@@ -87,6 +96,25 @@ def lint_command(
             show_default=False,
         ),
     ] = None,
+    placed_at: Annotated[
+        Path | None,
+        typer.Option(
+            "--as",
+            metavar="PATH",
+            help="Where the (one) CONFIG will live, for a copy checked elsewhere (Ansible's `validate:`, Chef's "
+            "`verify`): relative includes are found from there, and findings name PATH.",
+            show_default=False,
+        ),
+    ] = None,
+    context: Annotated[
+        ConfigContext | None,
+        typer.Option(
+            metavar="main|http|server|location",
+            help="The context nginx reads CONFIG in: main (nginx.conf), http (conf.d, sites-enabled), server or "
+            "location (a snippet included there) [default: the outermost that allows every top-level directive].",
+            show_default=False,
+        ),
+    ] = None,
     fail_on: Annotated[
         FailOn,
         typer.Option(
@@ -112,6 +140,8 @@ def lint_command(
                 nginx_test=nginx_test,
                 nginx=nginx,
                 content_addressed=tuple(content_addressed or ()),
+                context=context.value if context is not None else None,
+                placed_at=placed_at,
             )
             with collector_paused():
                 result = lint(configs, options)

@@ -9,12 +9,12 @@ from __future__ import annotations
 import posixpath
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from nginxcache import pipeline
 from nginxcache.classify import classify, explain, is_dotfile
-from nginxcache.errors import UsageError
+from nginxcache.errors import NginxcacheError, UsageError
 from nginxcache.hashtoken import base32_hash, hex_hash, vite_hash
 from nginxcache.lint.context import (
     LintContext,
@@ -53,6 +53,13 @@ class LintOptions:
     # URIs the user declares content-addressed (`--content-addressed REGEX`): a digest segment
     # (/uploads/.../<sha1>.png) or a versioned prefix the config cannot show
     content_addressed: tuple[str, ...] = ()
+    # `--context`: the context nginx reads the config files in (main, http, server, location);
+    # None: inferred from their directives
+    context: str | None = None
+    # `--as`: where the one config file will live, for a copy checked elsewhere (Ansible's
+    # `validate:`, Chef's `verify`): its relative includes are found from there, and its
+    # findings name that path
+    placed_at: Path | None = None
 
 
 @dataclass
@@ -184,7 +191,32 @@ def lint(
     could not read, ManifestError for a bad manifest, UsageError for bad options."""
     if not configs:
         raise UsageError("name at least one nginx config file")
-    tree = load_tree(configs)
+    if options.placed_at is not None and len(configs) != 1:
+        raise UsageError(f"--as {options.placed_at}: says where one config file will live; {len(configs)} were given")
+    if options.placed_at is None:
+        return _lint(configs, options, system_module)
+    # Findings and errors name the file where it will live, not the copy read (a temporary
+    # file whose name says nothing to whoever reads the message).
+    copy, placed = str(configs[0]), str(options.placed_at)
+    try:
+        result = _lint(configs, options, system_module)
+    except NginxcacheError as exc:
+        if exc.file == copy:
+            exc.file = placed
+        raise
+    result.findings = sorted(replace(f, file=placed) if f.file == copy else f for f in result.findings)
+    result.warnings = [message.replace(copy, placed) for message in result.warnings]
+    result.files = [placed if name == copy else name for name in result.files]
+    return result
+
+
+def _lint(configs: Sequence[Path | str], options: LintOptions, system_module: Callable[[str], bool]) -> LintResult:
+    try:
+        tree = load_tree(configs, context=options.context, placed_at=str(options.placed_at) if options.placed_at else None)
+    except ConfigError as exc:
+        if options.context is not None and exc.message.endswith("is not allowed here"):
+            exc.message += f" (read in {options.context} context: --context)"
+        raise
     served, warnings = served_files(options)
     declared = [_compiled(pattern) for pattern in options.content_addressed]
     context = LintContext(tree, served, system_module=system_module, content_addressed=declared)

@@ -156,21 +156,29 @@ class ConfigTree:
         return found
 
 
-def load_tree(paths: Sequence[Path | str]) -> ConfigTree:
+def load_tree(paths: Sequence[Path | str], *, context: str | None = None, placed_at: str | None = None) -> ConfigTree:
     """Read every config file with its includes. Raises ConfigError (file, line) when nginx
     would refuse to read it: a syntax error, a wrong argument count, a directive in the
     wrong context, a missing include; or when the file is no regular file, too big or
-    unreadable."""
+    unreadable.
+
+    `context` (a key of ROOT_CONTEXTS) is the one nginx reads the files in, instead of the
+    one inferred from their directives; `placed_at` is where the (one) file will live, which
+    relative includes are looked up from (a copy being validated elsewhere, as Ansible's
+    `validate:` and Chef's `verify` make).
+    """
+    if context is not None and context not in ROOT_CONTEXTS:
+        raise ValueError(f"unknown context {context!r}")
     tree = ConfigTree()
     for path in paths:
         name = str(path)
-        reader = _Reader(tree, include_bases(name))
+        reader = _Reader(tree, include_bases(placed_at or name))
         statements = reader.read(name)
         tree.conf_dirs[name] = max(reader.used_bases, key=reader.used_bases.count) if reader.used_bases else reader.bases[0]
-        context = infer_context(statements)
-        root = Node(name=context, args=(), file=name, line=0, block=statements, is_root=True)
+        file_context = context or infer_context(statements)
+        root = Node(name=file_context, args=(), file=name, line=0, block=statements, is_root=True)
         _link(root)
-        _analyze(statements, ROOT_CONTEXTS[context])
+        _analyze(statements, ROOT_CONTEXTS[file_context])
         tree.roots.append(root)
     return tree
 
