@@ -3,6 +3,7 @@ take over prefix locations not marked ^~ (NC112)."""
 
 from __future__ import annotations
 
+import posixpath
 import re
 from collections.abc import Iterator
 
@@ -14,9 +15,11 @@ from nginxcache.lint.semantics import (
     PASS_DIRECTIVES,
     blocks_of,
     dead_end,
+    enclosing_server,
     find_location,
     is_regex,
     location_spec,
+    nearest,
     never_matches,
     nginx_regex,
     regex_syntax,
@@ -38,7 +41,7 @@ def alias_traversal(ctx: LintContext) -> Iterator[Hit]:
         modifier, pattern = location_spec(location)
         alias = node.args[0]
         if modifier in ("", "^~"):
-            if not pattern.endswith("/") and not _one_file_alias(pattern, alias):
+            if not pattern.endswith("/") and not _one_file_alias(pattern, alias) and not _reach_is_public(location, alias):
                 example = pattern + "../" if alias.endswith("/") else pattern + "_private/"
                 reaches = "the parent directory" if alias.endswith("/") else "sibling directories"
                 yield Hit(
@@ -51,6 +54,44 @@ def alias_traversal(ctx: LintContext) -> Iterator[Hit]:
             problem = _regex_alias_problem(pattern, alias)
             if problem:
                 yield Hit(node, f"alias {alias} in location {modifier} {pattern}: {problem}")
+
+
+def _reach_is_public(location: Node, alias: str) -> bool:
+    """Whether the directory the slashless alias reaches into (the parent of its own, whose
+    siblings or `..` a URI can name) is served anyway by another location of the server:
+    `location /app { alias /srv/web; }` beside `location /app/locales { alias /srv/web/locales; }`
+    exposes nothing that /app does not already serve."""
+    reach = posixpath.dirname(alias.rstrip("/"))
+    server = enclosing_server(location)
+    if server is None or "$" in alias:
+        return False
+    for block in blocks_of(server):
+        if block is location or block.children("internal") or (block.name == "location" and never_matches(block)):
+            continue
+        served = _served_directory(block)
+        if served is not None and (reach == served or reach.startswith(served.rstrip("/") + "/")):
+            return True
+    return False
+
+
+def _served_directory(block: Node) -> str | None:
+    """The directory a server or prefix location serves every URI below it from, when its
+    path holds no variable: its alias, or its root joined with the location's own directory."""
+    if block.name == "location":
+        modifier, pattern = location_spec(block)
+        if modifier not in ("", "^~") or not pattern.startswith("/"):
+            return None
+        aliases = block.children("alias")
+        if aliases:
+            path = aliases[-1].args[0] if aliases[-1].args else ""
+            return path.rstrip("/") or "/" if path and "$" not in path else None
+        directory = pattern.rsplit("/", 1)[0]
+    else:
+        directory = ""
+    root = nearest(block, "root")
+    if root is None or not root.args or "$" in root.args[0]:
+        return None
+    return (root.args[0].rstrip("/") + directory) or "/"
 
 
 def _one_file_alias(pattern: str, alias: str) -> bool:
