@@ -126,15 +126,49 @@ def in_build_dir(
     )
 
 
+class CdnHeader(StrEnum):
+    """Which header carries a CDN's lifetime for unhashed files (`--cdn-header`)."""
+
+    CACHE_CONTROL = "cache-control"  # s-maxage in Cache-Control: every shared cache reads it
+    CDN_CACHE_CONTROL = "cdn-cache-control"  # RFC 9213's own header: browsers keep no-cache
+
+
 @dataclass(frozen=True, slots=True)
 class CachePolicy:
     hashed_cache_control: str
     unhashed_cache_control: str
+    missing_cache_control: str = "no-store"  # a missing file's 404: never kept by a CDN
+    unhashed_cdn_cache_control: str | None = None  # CDN-Cache-Control on unhashed files (RFC 9213)
 
     @classmethod
-    def from_ages(cls, hashed_max_age: int, unhashed_max_age: int) -> CachePolicy:
-        unhashed = "no-cache" if unhashed_max_age <= 0 else f"public, max-age={unhashed_max_age}"
-        return cls(f"public, max-age={hashed_max_age}, immutable", unhashed)
+    def from_ages(
+        cls,
+        hashed_max_age: int,
+        unhashed_max_age: int,
+        *,
+        cdn_max_age: int | None = None,
+        stale_while_revalidate: int | None = None,
+        cdn_header: CdnHeader = CdnHeader.CACHE_CONTROL,
+        missing_max_age: int = 0,
+    ) -> CachePolicy:
+        """The header values for content-hashed files, every other file and a missing one.
+
+        `cdn_max_age` lets shared caches (a CDN) keep unhashed files that long while browsers
+        still revalidate: `s-maxage` beside `max-age=0` (no-cache would bind the CDN too), or
+        a CDN-Cache-Control header of its own. `stale_while_revalidate` goes with that
+        lifetime (the CDN's, else the browser's)."""
+        stale = f", stale-while-revalidate={stale_while_revalidate}" if stale_while_revalidate else ""
+        browser = f"public, max-age={unhashed_max_age}" if unhashed_max_age > 0 else None
+        cdn_header_value = None
+        if cdn_max_age is None:
+            unhashed = f"{browser}{stale}" if browser else "no-cache"
+        elif cdn_header is CdnHeader.CACHE_CONTROL:
+            unhashed = f"{browser or 'public, max-age=0'}, s-maxage={cdn_max_age}{stale}"
+        else:
+            unhashed = browser or "no-cache"
+            cdn_header_value = f"max-age={cdn_max_age}{stale}"
+        missing = f"max-age={missing_max_age}" if missing_max_age > 0 else "no-store"
+        return cls(f"public, max-age={hashed_max_age}, immutable", unhashed, missing, cdn_header_value)
 
 
 class EntryLines(NamedTuple):

@@ -33,6 +33,7 @@ from nginxcache.manifests import MAX_MANIFEST_BYTES, load_manifest
 from nginxcache.manifests.webpack_stats import combine_stats
 from nginxcache.model import (
     CachePolicy,
+    CdnHeader,
     Classification,
     Entries,
     Entry,
@@ -46,6 +47,7 @@ from nginxcache.nginxrun import nginx_test
 from nginxcache.output import Change, write_all
 from nginxcache.output import plan as plan_change
 from nginxcache.policy import (
+    DEFAULT_SKEW_CA,
     SERVER_CODE_PATTERN,
     RenderOptions,
     check_listen,
@@ -110,6 +112,15 @@ class Request:
     deny_source_maps: bool = False
     max_age: int = ONE_YEAR
     unhashed_max_age: int = 0
+    # CDN-facing headers: how long shared caches may keep unhashed files, and in which header
+    cdn_max_age: int | None = None
+    cdn_header: CdnHeader = CdnHeader.CACHE_CONTROL
+    stale_while_revalidate: int | None = None
+    missing_max_age: int = 0  # a missing file's 404: 0 is no-store
+    # Skew protection: origins a file missing here is fetched from, in order (render only)
+    skew_origins: tuple[str, ...] = ()
+    skew_timeout: int = 2
+    skew_ca: str = DEFAULT_SKEW_CA
     name: str | None = None  # in the output's variable names; None: from the root
     gzip_static: bool | None = None  # None: when the tree has .gz siblings
     gzip_proxied: bool = False
@@ -244,6 +255,8 @@ def plan(request: Request) -> Plan:
     regex = _check_regex_strategy(request, classification, warnings) if strategy is Strategy.REGEX else None
     if request.cors_fonts is not None and strategy is not Strategy.MAP:
         raise UsageError("--cors-fonts needs the map strategy")
+    if request.skew_origins and strategy is not Strategy.MAP:
+        raise UsageError("--skew-origin needs the map strategy (a map stops requests from other servers' fallbacks)")
     if strategy is not Strategy.MAP and (pages.any or classification.contradicted_uris or not all(r.immutable for r in rules)):
         raise UsageError(
             "a site's pages (clean URLs, 404 page, --spa) and carve-outs of an immutable prefix need the map strategy, "
@@ -264,7 +277,14 @@ def plan(request: Request) -> Plan:
         root=served_root,
         name=check_name(request.name) if request.name is not None else default_name(served_root),
         strategy=strategy,
-        policy=CachePolicy.from_ages(request.max_age, request.unhashed_max_age),
+        policy=CachePolicy.from_ages(
+            request.max_age,
+            request.unhashed_max_age,
+            cdn_max_age=request.cdn_max_age,
+            stale_while_revalidate=request.stale_while_revalidate,
+            cdn_header=request.cdn_header,
+            missing_max_age=request.missing_max_age,
+        ),
         hash_sizes=request.map_hash_sizes,
         server_names=request.server_names or ("_",),
         listen=tuple(check_listen(value) for value in (request.listen or ("80",))),
@@ -280,6 +300,9 @@ def plan(request: Request) -> Plan:
         symlinks=request.disable_symlinks,
         open_file_cache=request.open_file_cache,
         pages=pages,
+        skew_origins=tuple(_check_skew_origin(origin) for origin in request.skew_origins),
+        skew_timeout=request.skew_timeout,
+        skew_ca=_check_include(request.skew_ca, "--skew-ca") or DEFAULT_SKEW_CA,
         deny_server_code=classification.tree_uris is not None
         and any(re.search(SERVER_CODE_PATTERN, uri) for uri in classification.tree_uris),
     )
@@ -455,6 +478,17 @@ def _check_request(request: Request) -> None:
         raise UsageError("--max-age must be a positive number of seconds")
     if not 0 <= request.unhashed_max_age <= ONE_DAY:
         raise UsageError("--unhashed-max-age must be 0 (revalidate) to 86400 seconds: unhashed files change in place")
+    for option, value, most in (
+        ("--cdn-max-age", request.cdn_max_age, ONE_DAY),
+        ("--stale-while-revalidate", request.stale_while_revalidate, ONE_DAY),
+        ("--missing-max-age", request.missing_max_age, 3600),
+    ):
+        if value is not None and not 0 <= value <= most:
+            raise UsageError(f"{option} must be 0 to {most} seconds, not {value}")
+    if request.stale_while_revalidate and not (request.cdn_max_age or request.unhashed_max_age):
+        raise UsageError("--stale-while-revalidate extends a lifetime: give --cdn-max-age or --unhashed-max-age")
+    if not 1 <= request.skew_timeout <= 60:
+        raise UsageError(f"--skew-timeout must be 1 to 60 seconds, not {request.skew_timeout}: an origin that is down must cost little")
     # --immutable-prefix-exclude alone goes on to _prefix_rules, which says what it lacks.
     if not (request.manifests or request.scan or request.build_dir or request.immutable_prefixes or request.immutable_prefix_excludes):
         raise UsageError("name a build directory or a manifest (or --scan a build directory, or give --immutable-prefix)")
@@ -535,6 +569,7 @@ def _check_doubled_segment(classification: Classification, prefix: str, local_ro
 
 
 _HEADER_NAME = re.compile(r"[A-Za-z0-9-]{1,64}")
+_SKEW_ORIGIN = re.compile(r"https?://(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::[0-9]{1,5})?")
 _ORIGIN = re.compile(r"\*|https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?")
 
 
@@ -553,12 +588,24 @@ def _check_header(line: str) -> tuple[str, str]:
     return header, value
 
 
-def _check_include(path: str | None) -> str | None:
+def _check_include(path: str | None, option: str = "--headers-include") -> str | None:
     if path is None:
         return None
     if unsafe_reason(path, expands_variables=True) or not path:
-        raise UsageError(f"--headers-include {path!r}: not a usable file path")
+        raise UsageError(f"{option} {path!r}: not a usable file path")
     return path
+
+
+def _check_skew_origin(origin: str) -> str:
+    """`http://host[:port]` or `https://...`, without a path: nginx passes the request's own
+    URI (a named location's proxy_pass may not name one)."""
+    text = origin.rstrip("/")
+    if not _SKEW_ORIGIN.fullmatch(text):
+        raise UsageError(
+            f"--skew-origin {origin!r}: give an origin like http://10.0.0.5:8080 or https://assets.example.com, "
+            "without a path (the request's own path is asked for)"
+        )
+    return text
 
 
 def _check_origin(origin: str) -> str:

@@ -33,6 +33,20 @@ SOURCE_MAP_PATTERN = "\\.map$"
 SERVER_CODE_PATTERN = "\\.(?:php[0-9]?|phtml|phar)$"
 # A URL whose last segment has no extension: a page the user navigates to, not a file a
 # page loads. Only these get a single-page app's fallback or the site's 404 page.
+# Marks a request made by a skew fallback: the server asked never passes it on again, so
+# servers that name each other as --skew-origin cannot loop.
+SKEW_HOP_HEADER = "X-Nginxcache-Skew"
+# Every status an origin may answer but 200, 206 and 304: each becomes the next origin's turn,
+# and after the last a plain 404 (never the origin's error page, which may be HTML).
+# A fixed list (not http.HTTPStatus, which grows between Python versions): the same output
+# from every Python.
+SKEW_INTERCEPTED = (
+    *(str(code) for code in (300, 301, 302, 303, 305, 307, 308)),
+    *(str(code) for code in range(400, 419)),
+    *(str(code) for code in (421, 422, 423, 424, 425, 426, 428, 429, 431, 451)),
+    *(str(code) for code in (500, 501, 502, 503, 504, 505, 506, 507, 508, 510, 511)),
+)
+DEFAULT_SKEW_CA = "/etc/ssl/certs/ca-certificates.crt"  # Debian's and Ubuntu's CA bundle
 NAVIGATION_PATTERN = "~/[^/.]*\\z"
 PAGE_URL_PATTERN = "~*\\.html?\\z"
 
@@ -61,6 +75,10 @@ class RenderOptions:
     open_file_cache: bool = True  # what disable_symlinks costs per request, and more, won back
     pages: Pages = Pages()  # clean URLs, 404 page, single-page-app fallback: a whole site
     deny_server_code: bool = False  # the tree holds .php files: 404, never their source
+    # --skew-origin: where a file missing here is asked for, in order (scheme://host[:port])
+    skew_origins: tuple[str, ...] = ()
+    skew_timeout: int = 2  # seconds, per origin: connect, send and read
+    skew_ca: str = DEFAULT_SKEW_CA  # verifies an https origin's certificate
 
     @property
     def disable_symlinks(self) -> tuple[str, ...]:
@@ -86,6 +104,31 @@ class RenderOptions:
     @property
     def not_found_location(self) -> str:
         return f"@nginxcache_{self.name}_404"
+
+    @property
+    def missing_target(self) -> str:
+        """Where a missing file goes: the plain 404, or (--skew-origin) a variable naming the
+        first origin's location, or the plain 404 for a request that came from a skew origin."""
+        return f"$nginxcache_{self.name}_missing" if self.skew_origins else self.not_found_location
+
+    @property
+    def missing_text(self) -> str:
+        """What a missing file gets: `a plain 404 (Cache-Control: no-store)`, or first the origins."""
+        text = f"a plain 404 (Cache-Control: {self.policy.missing_cache_control})"
+        if self.skew_origins:
+            return f"fetched from {', then '.join(self.skew_origins)} (--skew-origin), else {text}"
+        return text
+
+    @property
+    def cdn_var(self) -> str:
+        return f"$nginxcache_{self.name}_cdn_cache_control"
+
+    def skew_locations(self) -> list[tuple[str, str, str]]:
+        """(named location, origin, where its misses go) per --skew-origin, in order."""
+        names = [f"@nginxcache_{self.name}_skew{number}" for number in range(1, len(self.skew_origins) + 1)]
+        if not names:
+            return []
+        return list(zip(names, self.skew_origins, [*names[1:], self.not_found_location], strict=True))
 
     @property
     def fallback_var(self) -> str:
@@ -289,17 +332,20 @@ def answer(text: str, classification: Classification, options: RenderOptions, *,
     if hashed and options.strategy is Strategy.REGEX and options.regex and not re.search(options.regex, uri):
         hashed, why = False, f"{why}; but --pattern does not match it, so it revalidates"
     headers = [("Cache-Control", policy.hashed_cache_control if hashed else policy.unhashed_cache_control)]
+    if policy.unhashed_cdn_cache_control and not hashed:
+        headers.append(("CDN-Cache-Control", policy.unhashed_cdn_cache_control))
     headers += list(options.extra_headers)
     if options.cors_fonts and re.search(FONT_PATTERN.removeprefix("~*"), uri, re.IGNORECASE):
         headers.append(("Access-Control-Allow-Origin", options.cors_fonts))
     if options.gzip_static:
         headers.append(("Vary", "Accept-Encoding (when a .gz sibling is served)"))
+    browser_age = re.search(r"(?:^|[ ,])max-age=([0-9]+)", policy.unhashed_cache_control)
     conditional = (
         "not needed for a year: new content gets a new URL"
         if hashed
         else "every use: a conditional GET (If-None-Match / If-Modified-Since) gets 304 while unchanged"
-        if policy.unhashed_cache_control == "no-cache"
-        else f"after {policy.unhashed_cache_control.rsplit('=', 1)[-1]} s"
+        if browser_age is None or browser_age.group(1) == "0"
+        else f"after {browser_age.group(1)} s"
     )
     if served_from:
         why = f"{served_from}; {why}"
@@ -322,7 +368,7 @@ def _missing(uri: str, tree: list[str], options: RenderOptions) -> Answer | tupl
     if page_url and pages.not_found:
         why = f"no such page: the site's {options.prefix + pages.not_found}, with status 404 and Cache-Control revalidated"
         return Answer(uri, "", False, False, why, (), "")
-    return Answer(uri, "", False, False, "no such file in the tree that was read: a plain 404 without caching headers", (), "")
+    return Answer(uri, "", False, False, f"no such file in the tree that was read: {options.missing_text}", (), "")
 
 
 def _in_sorted(items: list[str], item: str) -> bool:
@@ -330,7 +376,8 @@ def _in_sorted(items: list[str], item: str) -> bool:
     return at < len(items) and items[at] == item
 
 
-def format_answer(result: Answer) -> str:
+def format_answer(result: Answer, missing: str = "a plain 404 (Cache-Control: no-store)") -> str:
+    """`missing`: what a missing file gets (RenderOptions.missing_text)."""
     target = result.uri + (f"?{result.query}" if result.query else "")
     lines = [target]
     if not result.handled:
@@ -344,5 +391,5 @@ def format_answer(result: Answer) -> str:
     lines.append("  nginx sends on 200 and 304:")
     lines += [f"    {name}: {value}" for name, value in result.headers]
     lines.append(f"  revalidation: {result.conditional}")
-    lines.append("  if the file is missing: a plain 404 without these headers")
+    lines.append(f"  if the file is missing: {missing}")
     return "\n".join(lines) + "\n"

@@ -31,7 +31,7 @@ from nginxcache.mapformat import (
 )
 from nginxcache.maphash import sizes_for
 from nginxcache.model import Classification, EntryLines, Strategy, immutable_prefixes
-from nginxcache.policy import FONT_PATTERN, RenderOptions
+from nginxcache.policy import FONT_PATTERN, SKEW_HOP_HEADER, SKEW_INTERCEPTED, RenderOptions
 from nginxcache.quoting import nginx_quote
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
@@ -182,6 +182,8 @@ def _context(
     with_map: bool = True,
 ) -> dict[str, object]:
     max_size, bucket_size = map_hash_sizes(classification) if with_map else (0, 0)
+    cdn = options.policy.unhashed_cdn_cache_control
+    cdn_value = nginx_quote(cdn) if cdn else None
     return {
         "o": options,
         "c": classification,
@@ -205,6 +207,13 @@ def _context(
         "not_served_what": options.not_served[0],
         "not_served_pattern": options.not_served[1],
         "selector_var": options.versioned_var if classification.versioned else options.hashed_var,
+        # CDN-Cache-Control: the map's variable (map strategy), else the value for unhashed files
+        "cdn_var": options.cdn_var if cdn_value and options.strategy is Strategy.MAP else None,
+        "cdn_value": cdn_value,
+        "missing_text": options.missing_text,
+        "skew_locations": options.skew_locations(),
+        "skew_hop_header": SKEW_HOP_HEADER,
+        "skew_intercepted": SKEW_INTERCEPTED,
     }
 
 

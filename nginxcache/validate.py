@@ -16,7 +16,7 @@ import crossplane
 from nginxcache.errors import ValidationError, WriteError
 from nginxcache.mapformat import ENTRY_KEYS, ENTRY_TAIL, NOT_AN_ENTRY, EntryChunk, entry_head, map_key, prefix_key
 from nginxcache.model import Classification, Strategy, immutable_prefixes
-from nginxcache.policy import FONT_PATTERN, RenderOptions
+from nginxcache.policy import FONT_PATTERN, SKEW_HOP_HEADER, SKEW_INTERCEPTED, RenderOptions
 from nginxcache.quoting import nginx_unescape
 from nginxcache.render import PAGE_KEY, Rendered, contradicted_keys, exact_locations, map_hash_sizes, versioned_keys
 from nginxcache.tempfiles import work_directory
@@ -81,18 +81,31 @@ def intended_http(classification: Classification, options: RenderOptions, *, ske
             block=[_d("1", policy.hashed_cache_control), _d("default", policy.unhashed_cache_control)],
         )
     )
+    if policy.unhashed_cdn_cache_control:
+        directives.append(
+            _d("map", selector, options.cdn_var, block=[_d("1", ""), _d("default", policy.unhashed_cdn_cache_control)])
+        )
     fallbacks = [_d(key, value) for key, value in options.fallback_keys()]
     directives.append(_d("map", "$uri", options.file_var, block=[_d("volatile"), _d("default", "$uri"), _d("~/\\z", "${uri}index.html")]))
     directives.append(
-        _d("map", "$uri", options.fallback_var, block=[_d("volatile"), _d("default", options.not_found_location), *fallbacks])
+        _d("map", "$uri", options.fallback_var, block=[_d("volatile"), _d("default", options.missing_target), *fallbacks])
     )
+    if options.skew_origins:
+        hop = "$http_" + SKEW_HOP_HEADER.lower().replace("-", "_")
+        first = options.skew_locations()[0][0]
+        directives.append(
+            _d("map", hop, options.missing_target, block=[_d("default", first), _d("~.", options.not_found_location)])
+        )
     fonts = [_d(FONT_PATTERN, options.cors_fonts)] if options.cors_fonts else []
     directives.append(_d("map", "$uri", options.cors_var, block=[_d("default", ""), *fonts]))
     return directives
 
 
-def _added_headers(options: RenderOptions, cache_control: str, *, always: bool = False) -> list[Directive]:
-    headers = [_d("add_header", "Cache-Control", cache_control, *(("always",) if always else ()))]
+def _added_headers(options: RenderOptions, cache_control: str, *, always: bool = False, cdn: str | None = None) -> list[Directive]:
+    flags = ("always",) if always else ()
+    headers = [_d("add_header", "Cache-Control", cache_control, *flags)]
+    if cdn:
+        headers.append(_d("add_header", "CDN-Cache-Control", cdn, *flags))
     headers += [_d("add_header", name, value, "always") for name, value in options.extra_headers]
     if options.headers_include:
         headers.append(_d("include", options.headers_include))
@@ -101,19 +114,23 @@ def _added_headers(options: RenderOptions, cache_control: str, *, always: bool =
     return headers
 
 
-def _deny(*args: str) -> Directive:
-    return _d("location", *args, block=[_d("return", "404")])
-
-
 def intended_server(classification: Classification, options: RenderOptions) -> list[Directive]:
     policy = options.policy
+    # A denied file is never asked for at a skew origin: its own plain 404.
+    deny_block = [_d("error_page", "404", options.not_found_location)] if options.skew_origins else []
+
+    def _deny(*args: str) -> Directive:
+        return _d("location", *args, block=[*deny_block, _d("return", "404")])
+
+    cdn = policy.unhashed_cdn_cache_control
+    cdn_var = options.cdn_var if cdn and options.strategy is Strategy.MAP else None
     hashed_cc = policy.hashed_cache_control
     serving_hashed = [*_added_headers(options, hashed_cc), _d("try_files", "$uri", "=404")]
     nested = [_deny("~", options.not_served[1])]
     pages = options.pages
     if pages.not_found:
         page = options.prefix + pages.not_found
-        nested.append(_d("location", "=", page, block=_added_headers(options, options.cache_control_var, always=True)))
+        nested.append(_d("location", "=", page, block=_added_headers(options, options.cache_control_var, always=True, cdn=cdn_var)))
     if options.strategy is not Strategy.MAP:
         nested += [_d("location", "^~", p, block=serving_hashed) for p in immutable_prefixes(classification)]
     if options.strategy is Strategy.REGEX:
@@ -142,13 +159,18 @@ def intended_server(classification: Classification, options: RenderOptions) -> l
             _d("disable_symlinks", *options.disable_symlinks),
             *(OPEN_FILE_CACHE if options.open_file_cache else []),
             *compression,
-            *_added_headers(options, cache_control),
+            *_added_headers(options, cache_control, cdn=cdn_var if options.strategy is Strategy.MAP else cdn),
             *_try_files(options),
-            _d("error_page", "404", options.not_found_location),
+            *_error_page(options),
             *nested,
         ],
     )
-    named = [_d("location", options.not_found_location, block=[_d("default_type", "text/plain"), _d("return", "404", "404 Not Found\n")])]
+    plain_404 = [
+        _d("default_type", "text/plain"),
+        *_added_headers(options, policy.missing_cache_control, always=True),
+        _d("return", "404", "404 Not Found\n"),
+    ]
+    named = [_d("location", options.not_found_location, block=plain_404), *_skew_locations(options)]
     if pages.spa_fallback:
         named.append(_d("location", options.spa_location, block=[_d("rewrite", "^", options.prefix + pages.spa_fallback, "last")]))
     if pages.not_found:
@@ -160,6 +182,38 @@ def intended_server(classification: Classification, options: RenderOptions) -> l
             )
         )
     return [location, *named]
+
+
+def _error_page(options: RenderOptions) -> list[Directive]:
+    if not options.skew_origins:
+        return [_d("error_page", "404", options.not_found_location)]
+    return [_d("error_page", "404", "=", options.missing_target), _d("recursive_error_pages", "on")]
+
+
+def _skew_locations(options: RenderOptions) -> list[Directive]:
+    locations = []
+    timeout = f"{options.skew_timeout}s"
+    for location, origin, then in options.skew_locations():
+        tls = []
+        if origin.startswith("https://"):
+            tls = [_d("proxy_ssl_server_name", "on"), _d("proxy_ssl_verify", "on"), _d("proxy_ssl_trusted_certificate", options.skew_ca)]
+        block = [
+            _d("proxy_pass", origin),
+            _d("proxy_set_header", SKEW_HOP_HEADER, "1"),
+            _d("proxy_set_header", "Cookie", ""),
+            _d("proxy_set_header", "Content-Length", ""),
+            _d("proxy_pass_request_body", "off"),
+            _d("proxy_connect_timeout", timeout),
+            _d("proxy_send_timeout", timeout),
+            _d("proxy_read_timeout", timeout),
+            _d("proxy_next_upstream", "off"),
+            *tls,
+            _d("proxy_intercept_errors", "on"),
+            _d("recursive_error_pages", "on"),
+            _d("error_page", *SKEW_INTERCEPTED, "=", then),
+        ]
+        locations.append(_d("location", location, block=block))
+    return locations
 
 
 def _try_files(options: RenderOptions) -> list[Directive]:

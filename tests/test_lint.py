@@ -173,8 +173,11 @@ def test_own_output_in_a_whole_nginx_conf_lints_clean_with_nginx_test(tool: str,
         encoding="utf-8",
     )
     result = lint([conf], LintOptions(nginx_test=True), system_module=no_module)
-    # the only finding: the server's security header does not reach the generated location
-    assert [(f.code, Path(f.file).name) for f in result.findings] == [("NC105", "server.conf")]
+    # the only findings: the server's security header does not reach the generated location,
+    # nor the missing file's 404 (which sends Cache-Control: no-store)
+    assert [(f.code, Path(f.file).name) for f in result.findings] == [("NC105", "server.conf")] * 2
+    lines = (out / "server.conf").read_text(encoding="utf-8").splitlines()
+    assert [lines[f.line - 1].split()[-1] for f in result.findings] == [f"$nginxcache_{tool}_cache_control;", "always;"]
 
 
 def swapped(tmp_path: Path, tool: str, old: str, new: str) -> list[Path]:

@@ -33,7 +33,9 @@ def explain(
     with handle_errors():
         planned = pipeline.plan(deprecated_format(policy, old_format).request(manifest))
         report(planned)
+        options = planned.options
         for target in targets:
-            sys.stdout.write(format_answer(answer(target, planned.classification, planned.options, on_disk=True)))
+            result = answer(target, planned.classification, options, on_disk=True)
+            sys.stdout.write(format_answer(result, options.missing_text))
         report_notes(planned)
     raise typer.Exit(ExitCode.OK)

@@ -25,7 +25,7 @@ from nginxcache.cli.common import warn
 from nginxcache.detect import TOOL_NAMES
 from nginxcache.errors import UsageError
 from nginxcache.manifests import MAX_MANIFEST_BYTES
-from nginxcache.model import ManifestFormat, Strategy
+from nginxcache.model import CdnHeader, ManifestFormat, Strategy
 from nginxcache.pipeline import ONE_YEAR, Outputs, Request
 
 _FORMATS = ", ".join(f.value for f in ManifestFormat if f not in (ManifestFormat.SCAN, ManifestFormat.LINKS))
@@ -99,6 +99,10 @@ class PolicyOptions:
     pattern: str | None
     max_age: int
     unhashed_max_age: int
+    cdn_max_age: int | None
+    cdn_header: CdnHeader
+    stale_while_revalidate: int | None
+    missing_max_age: int
     gzip_static: bool | None
     brotli: bool
     cors_fonts: str | None
@@ -136,6 +140,10 @@ class PolicyOptions:
             max_manifest_bytes=self.max_manifest_size,
             max_age=self.max_age,
             unhashed_max_age=self.unhashed_max_age,
+            cdn_max_age=self.cdn_max_age,
+            cdn_header=self.cdn_header,
+            stale_while_revalidate=self.stale_while_revalidate,
+            missing_max_age=self.missing_max_age,
             gzip_static=self.gzip_static,
             brotli=self.brotli,
             cors_fonts=self.cors_fonts,
@@ -333,6 +341,52 @@ _DECLARED: dict[str, tuple[Any, Any]] = {
         Annotated[
             int,
             typer.Option(metavar="SECONDS", help="0: revalidate every other file (no-cache). N: cache it N seconds (at most a day)."),
+        ],
+        0,
+    ),
+    "cdn_max_age": (
+        Annotated[
+            int | None,
+            typer.Option(
+                metavar="SECONDS",
+                help="Let a CDN keep every file but the content-hashed ones this long (at most a day), while browsers "
+                "still revalidate: s-maxage, or CDN-Cache-Control with --cdn-header. Purge the CDN at each deploy.",
+                show_default=False,
+            ),
+        ],
+        None,
+    ),
+    "cdn_header": (
+        Annotated[
+            CdnHeader,
+            typer.Option(
+                metavar="cache-control|cdn-cache-control",
+                help="Where --cdn-max-age goes: s-maxage in Cache-Control (every CDN and shared cache), or a "
+                "CDN-Cache-Control header (RFC 9213: Cloudflare, Fastly; not CloudFront).",
+            ),
+        ],
+        CdnHeader.CACHE_CONTROL,
+    ),
+    "stale_while_revalidate": (
+        Annotated[
+            int | None,
+            typer.Option(
+                metavar="SECONDS",
+                help="stale-while-revalidate for every file but the content-hashed ones: an expired copy may be "
+                "served this long while a fresh one is fetched (with --cdn-max-age or --unhashed-max-age).",
+                show_default=False,
+            ),
+        ],
+        None,
+    ),
+    "missing_max_age": (
+        Annotated[
+            int,
+            typer.Option(
+                metavar="SECONDS",
+                help="How long a missing file's 404 may be cached: 0 sends no-store, so a CDN never keeps a 404 "
+                "for a file a deploy is about to add (at most an hour).",
+            ),
         ],
         0,
     ),

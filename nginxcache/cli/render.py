@@ -15,6 +15,7 @@ from nginxcache.cli.options import ManifestArg, PolicyOptions, deprecated_format
 from nginxcache.errors import ExitCode, UsageError
 from nginxcache.model import ManifestFormat
 from nginxcache.output import unified_diff
+from nginxcache.policy import DEFAULT_SKEW_CA
 
 # Printed when no output file is given: where each part belongs.
 _BANNERS = {
@@ -84,6 +85,23 @@ def render(
         list[str] | None,
         typer.Option(metavar="ADDRESS", help="listen for --site-out, e.g. '443 ssl' (repeatable) [default: 80].", show_default=False),
     ] = None,
+    skew_origin: Annotated[
+        list[str] | None,
+        typer.Option(
+            metavar="URL",
+            help="Skew protection: a file missing here is asked for at this origin (repeatable, tried in order), "
+            "e.g. a store of every kept build's files, or the other build's servers; its 200 passes through, "
+            "anything else is a plain 404.",
+            show_default=False,
+        ),
+    ] = None,
+    skew_timeout: Annotated[
+        int, typer.Option(metavar="SECONDS", help="Per --skew-origin: to connect, and between reads (1-60).")
+    ] = 2,
+    skew_ca: Annotated[
+        str,
+        typer.Option(metavar="FILE", help="CA certificates that verify an https --skew-origin."),
+    ] = DEFAULT_SKEW_CA,
     map_hash_sizes: Annotated[
         bool,
         typer.Option("--map-hash-sizes/--no-map-hash-sizes", help="Emit map_hash_max_size/bucket_size (http-wide, once only)."),
@@ -117,6 +135,9 @@ def render(
             headers_include=headers_include,
             gzip_proxied=gzip_proxied,
             open_file_cache=open_file_cache,
+            skew_origins=tuple(skew_origin or ()),
+            skew_timeout=skew_timeout,
+            skew_ca=skew_ca,
         )
         planned = pipeline.plan(request)
         report(planned)
