@@ -273,19 +273,50 @@ def hashed_not_long_lived(ctx: LintContext) -> Iterator[Hit]:
         )
 
 
-def _fallback_targets(server: Node) -> set[str]:
-    """HTML pages the server answers 200 with in place of another file (try_files' last URI,
-    error_page ... =200)."""
-    found = set()
+def _fallback_targets(server: Node) -> tuple[set[str], list[tuple[str, Node]]]:
+    """HTML pages the server answers 200 with in place of another file: (the pages a location
+    is looked up again for: try_files' last URI, error_page ... =200, rewrite ... last;
+    (page, block) for `rewrite ... /index.html break`, which that same block serves)."""
+    found: set[str] = set()
+    in_place: list[tuple[str, Node]] = []
     for block in blocks_of(server):
-        for directive in block.children("try_files", "error_page"):
-            if directive.name == "error_page" and not any(arg.startswith("=") for arg in directive.args):
+        for directive in block.children("try_files", "error_page", "rewrite"):
+            args = directive.args
+            if directive.name == "error_page" and not any(arg.startswith("=") for arg in args):
                 continue  # the status stays 404/50x
-            target = directive.args[-1] if directive.args else ""
-            path = target.split("?", 1)[0]
-            if path.startswith("/") and "$" not in path and path.lower().endswith((".html", ".htm")):
+            if directive.name == "rewrite":
+                flag = args[2] if len(args) > 2 else ""
+                if len(args) < 2 or flag in ("redirect", "permanent") or args[1].startswith(("http://", "https://", "$scheme")):
+                    continue  # the browser is sent elsewhere: the page answers its own URL
+                path = args[1].split("?", 1)[0]
+                if _is_page_path(path) and flag == "break":
+                    if _answers_200(server, block):
+                        in_place.append((path, block))
+                    continue
+            else:
+                path = (args[-1] if args else "").split("?", 1)[0]
+            if _is_page_path(path):
                 found.add(path)
-    return found
+    return found, in_place
+
+
+def _answers_200(server: Node, block: Node) -> bool:
+    """Whether what `block` serves goes out as a 200: any block a client reaches, but a named
+    location only when try_files falls back to it or an `error_page ... =` sends there (after
+    `error_page 502 @x` the status stays 502, which no cache keeps by heuristics)."""
+    if block.name != "location" or not location_spec(block)[1].startswith("@"):
+        return True
+    name = location_spec(block)[1]
+    for other in blocks_of(server):
+        for directive in other.children("try_files", "error_page"):
+            if directive.args and directive.args[-1] == name:
+                if directive.name == "try_files" or any(arg.startswith("=") for arg in directive.args):
+                    return True
+    return False
+
+
+def _is_page_path(path: str) -> bool:
+    return path.startswith("/") and "$" not in path and path.lower().endswith((".html", ".htm"))
 
 
 def _falls_back_to_the_application(server: Node, target: Node) -> bool:
@@ -335,11 +366,13 @@ def pages_revalidate(ctx: LintContext) -> Iterator[Hit]:
         elif not placed.caching.explicit:
             heuristic.setdefault(placed.target, set()).add(placed.uri)
     for server in ctx.servers:
-        fallbacks = _fallback_targets(server)
-        for uri in (*PAGE_SAMPLES, *sorted(fallbacks)):
-            target = find_location(server, uri)
+        fallbacks, rewritten = _fallback_targets(server)
+        looked_up = [(uri, find_location(server, uri)) for uri in (*PAGE_SAMPLES, *sorted(fallbacks))]
+        for uri, target in (*looked_up, *rewritten):
             if serving_problem(target) is not None:
                 continue
+            if (uri, target) in rewritten:
+                fallbacks.add(uri)  # served in place by this block
             if uri == "/index.html" and uri not in fallbacks and (
                 not _index_html_is_served(target) or _falls_back_to_the_application(server, target)
             ):
