@@ -309,9 +309,9 @@ def _answers_200(server: Node, block: Node) -> bool:
     name = location_spec(block)[1]
     for other in blocks_of(server):
         for directive in other.children("try_files", "error_page"):
-            if directive.args and directive.args[-1] == name:
-                if directive.name == "try_files" or any(arg.startswith("=") for arg in directive.args):
-                    return True
+            sends_200 = directive.name == "try_files" or any(arg.startswith("=") for arg in directive.args)
+            if directive.args and directive.args[-1] == name and sends_200:
+                return True
     return False
 
 

@@ -23,6 +23,15 @@ def invalid_expires(ctx: LintContext) -> Iterator[Hit]:
             yield Hit(node, f"expires {' '.join(node.args)}: {problem} (nginx -t fails); {HELP}")
             continue
         value = node.args[-1]
+        if _time_of_day_misread(value):
+            minutes = value[1:]
+            yield Hit(
+                node,
+                f"expires {value} is a time of day (00:{_two_digits(minutes)} every day), not {minutes} from now: "
+                f"responses are kept until the next 00:{_two_digits(minutes)}, up to 24 hours; write expires {minutes}",
+                Severity.WARNING,
+            )
+            continue
         if "$" not in value:
             continue
         modified = len(node.args) == 2
@@ -40,3 +49,18 @@ def invalid_expires(ctx: LintContext) -> Iterator[Hit]:
                         f"{node.show()} ({node.where}): {parsed}, so nginx silently sends no Expires and no "
                         f"Cache-Control for it; {HELP}",
                     )
+
+
+def _time_of_day_misread(value: str) -> bool:
+    """`expires @30m`: nginx's `@` names a time of day, so a value without hours (in the first
+    hour after midnight) is almost always `30m` misread as "for 30 minutes"."""
+    parsed = parse_expires(value, modified=False) if value.startswith("@") else None
+    return parsed is not None and not isinstance(parsed, str) and "h" not in value[1:]
+
+
+def _two_digits(minutes_and_seconds: str) -> str:
+    """`30m` -> `30`, `5m30s` -> `05:30`: the clock time nginx reads."""
+    parsed = parse_expires("@" + minutes_and_seconds, modified=False)
+    seconds = parsed.seconds if not isinstance(parsed, str) else 0
+    text = f"{seconds // 60:02d}"
+    return text + (f":{seconds % 60:02d}" if seconds % 60 else "")
