@@ -273,12 +273,13 @@ def hashed_not_long_lived(ctx: LintContext) -> Iterator[Hit]:
         )
 
 
-def _fallback_targets(server: Node) -> tuple[set[str], list[tuple[str, Node]]]:
-    """HTML pages the server answers 200 with in place of another file: (the pages a location
-    is looked up again for: try_files' last URI, error_page ... =200, rewrite ... last;
-    (page, block) for `rewrite ... /index.html break`, which that same block serves)."""
-    found: set[str] = set()
-    in_place: list[tuple[str, Node]] = []
+def _fallback_targets(server: Node) -> tuple[dict[str, Node], list[tuple[str, Node, Node]]]:
+    """HTML pages the server answers 200 with in place of another file: ({page: the first
+    directive that sends there} for the pages a location is looked up again for: try_files'
+    last URI, error_page ... =200, rewrite ... last; (page, block, rewrite) for `rewrite ...
+    /index.html break`, which that same block serves)."""
+    found: dict[str, Node] = {}
+    in_place: list[tuple[str, Node, Node]] = []
     for block in blocks_of(server):
         for directive in block.children("try_files", "error_page", "rewrite"):
             args = directive.args
@@ -291,12 +292,12 @@ def _fallback_targets(server: Node) -> tuple[set[str], list[tuple[str, Node]]]:
                 path = args[1].split("?", 1)[0]
                 if _is_page_path(path) and flag == "break":
                     if _answers_200(server, block):
-                        in_place.append((path, block))
+                        in_place.append((path, block, directive))
                     continue
             else:
                 path = (args[-1] if args else "").split("?", 1)[0]
             if _is_page_path(path):
-                found.add(path)
+                found.setdefault(path, directive)
     return found, in_place
 
 
@@ -313,6 +314,16 @@ def _answers_200(server: Node, block: Node) -> bool:
             if directive.args and directive.args[-1] == name and sends_200:
                 return True
     return False
+
+
+def _pages_sent(target: Node, uris: set[str], brought_by: dict[tuple[Node, str], Node]) -> str:
+    """`/swagger-ui-index.html (sent here by try_files at line 30)`: where a fallback page comes
+    from, when another block's directive sends it to this one."""
+    senders = sorted({brought_by[(target, uri)] for uri in uris if (target, uri) in brought_by}, key=lambda node: node.line)
+    if not senders:
+        return describe_uris(uris)
+    via = ", ".join(f"{node.name} at {node.where if node.file != target.file else f'line {node.line}'}" for node in senders[:2])
+    return f"{describe_uris(uris)} (sent here by {via})"
 
 
 def _is_page_path(path: str) -> bool:
@@ -365,14 +376,18 @@ def pages_revalidate(ctx: LintContext) -> Iterator[Hit]:
             long_lived.setdefault(placed.target, set()).add(placed.uri)
         elif not placed.caching.explicit:
             heuristic.setdefault(placed.target, set()).add(placed.uri)
+    brought_by: dict[tuple[Node, str], Node] = {}  # (block, page) -> the directive that sends it there
     for server in ctx.servers:
         fallbacks, rewritten = _fallback_targets(server)
         looked_up = [(uri, find_location(server, uri)) for uri in (*PAGE_SAMPLES, *sorted(fallbacks))]
-        for uri, target in (*looked_up, *rewritten):
+        for uri, target in (*looked_up, *((uri, block) for uri, block, _ in rewritten)):
             if serving_problem(target) is not None:
                 continue
-            if (uri, target) in rewritten:
-                fallbacks.add(uri)  # served in place by this block
+            sender = next((rewrite for page, block, rewrite in rewritten if (page, block) == (uri, target)), fallbacks.get(uri))
+            if sender is not None:
+                fallbacks.setdefault(uri, sender)
+                if sender.parent is not target:
+                    brought_by.setdefault((target, uri), sender)
             if uri == "/index.html" and uri not in fallbacks and (
                 not _index_html_is_served(target) or _falls_back_to_the_application(server, target)
             ):
@@ -388,13 +403,13 @@ def pages_revalidate(ctx: LintContext) -> Iterator[Hit]:
         caching = caching_at(target, ctx.evaluator, sorted(uris)[0])
         yield Hit(
             target,
-            f"{_where(target)} caches {describe_uris(uris)} long ({caching.describe(target)}): "
+            f"{_where(target)} caches {_pages_sent(target, uris, brought_by)} long ({caching.describe(target)}): "
             f"{page_kind(sorted(uris)[0])}; use Cache-Control no-cache (with ETag/Last-Modified)",
         )
     for target, uris in heuristic.items():
         yield Hit(
             target,
-            f"{_where(target)} serves {describe_uris(uris)} without Cache-Control or Expires: browsers then cache "
+            f"{_where(target)} serves {_pages_sent(target, uris, brought_by)} without Cache-Control or Expires: browsers then cache "
             f"it heuristically (a share of its age) and show a stale page after a deploy; "
             f'{page_kind(sorted(uris)[0])}: add_header Cache-Control "no-cache"',
         )
