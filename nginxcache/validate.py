@@ -166,6 +166,7 @@ def intended_server(classification: Classification, options: RenderOptions) -> l
         ],
     )
     plain_404 = [
+        _d("types", block=[]),
         _d("default_type", "text/plain"),
         *_added_headers(options, policy.missing_cache_control, always=True),
         _d("return", "404", "404 Not Found\n"),

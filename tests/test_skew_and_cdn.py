@@ -232,3 +232,19 @@ def test_explain_shows_the_cdn_header_and_what_a_missing_file_gets(tmp_path: Pat
     out = capsys.readouterr().out
     assert "CDN-Cache-Control: max-age=300" in out
     assert "if the file is missing: a plain 404 (Cache-Control: no-store)" in out
+
+
+def test_a_missing_scripts_404_is_text_plain_even_with_mime_types(tmp_path: Path, servers: list[Nginx]) -> None:
+    """Every real server includes mime.types, which would type a .js 404 as JavaScript."""
+    mime_types = Path("/etc/nginx/mime.types")
+    if not mime_types.is_file():
+        pytest.skip("no /etc/nginx/mime.types on this machine")
+    prefix, port = tmp_path / "n", free_port()
+    prefix.mkdir()
+    (prefix / "site.conf").write_text(site_for(tmp_path, VITE).replace("listen 80;", f"listen 127.0.0.1:{port};"), encoding="utf-8")
+    server = Nginx(prefix, f"    include {mime_types};\n    include {prefix / 'site.conf'};\n", port)
+    server.start()
+    servers.append(server)
+    assert server.request("/assets/index-YpS4Hvbq.js").one("Content-Type") == "application/javascript"
+    missing = server.request("/assets/gone-Deadbeef.js")
+    assert_plain_404(missing.status, missing.one("Content-Type"), missing.all("Cache-Control"), missing.body)
