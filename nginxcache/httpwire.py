@@ -43,39 +43,75 @@ class RequestFailed(Exception):
 @dataclass(frozen=True, slots=True)
 class Origin:
     scheme: str  # http or https
-    host: str
+    host: str  # where to connect
     port: int
+    # The site asked for (--host): sent as the Host header, and as the TLS server name the
+    # certificate is checked against; None: host[:port] itself. A backend behind a load
+    # balancer answers for the site's name, not its own address.
+    virtual_host: str | None = None
 
     @property
     def netloc(self) -> str:
-        """host[:port] as in a URL and the Host header: the default port left out."""
+        """host[:port] as in a URL: the default port left out."""
         host = f"[{self.host}]" if ":" in self.host else self.host
         default = 443 if self.scheme == "https" else 80
         return host if self.port == default else f"{host}:{self.port}"
+
+    @property
+    def authority(self) -> str:
+        """What the Host header says."""
+        return self.netloc if self.virtual_host is None else self.virtual_host
+
+    @property
+    def server_name(self) -> str:
+        """The name TLS sends (SNI) and checks the certificate against."""
+        if self.virtual_host is None:
+            return self.host
+        return urlsplit(f"//{self.virtual_host}").hostname or self.virtual_host
 
     def url(self, target: str) -> str:
         return f"{self.scheme}://{self.netloc}{target}"
 
 
-def parse_base_url(text: str) -> Origin:
-    """BASE_URL is the site's origin; --prefix says where the files are below it."""
+def parse_base_url(text: str, label: str = "BASE_URL") -> Origin:
+    """BASE_URL (or a backend's URL) is an origin; --prefix says where the files are below it."""
     parts = urlsplit(text)
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise UsageError(f"BASE_URL {text!r}: give http://HOST[:PORT] or https://HOST[:PORT]")
+        raise UsageError(f"{label} {text!r}: give http://HOST[:PORT] or https://HOST[:PORT]")
     if parts.username is not None or parts.password is not None:
-        raise UsageError(f"BASE_URL {text!r}: credentials in the URL are not supported")
+        raise UsageError(f"{label} {text!r}: credentials in the URL are not supported")
     if parts.path not in ("", "/") or parts.query or parts.fragment:
-        raise UsageError(f"BASE_URL {text!r} is the site's origin: drop the path (--prefix says where the files are)")
+        raise UsageError(f"{label} {text!r} is an origin: drop the path (--prefix says where the files are)")
     try:
         port = parts.port
     except ValueError:
-        raise UsageError(f"BASE_URL {text!r}: the port is not a number from 0 to 65535") from None
+        raise UsageError(f"{label} {text!r}: the port is not a number from 0 to 65535") from None
     try:
         parts.hostname.encode("idna")  # what the resolver and the Host header need
     except UnicodeError as exc:
         reason = str(exc).rpartition("UnicodeError: ")[2].rstrip(")")
-        raise UsageError(f"BASE_URL {text!r}: {parts.hostname!r} is not a valid host name ({reason})") from None
+        raise UsageError(f"{label} {text!r}: {parts.hostname!r} is not a valid host name ({reason})") from None
     return Origin(parts.scheme, parts.hostname, port or (443 if parts.scheme == "https" else 80))
+
+
+def parse_virtual_host(text: str) -> str:
+    """--host NAME[:PORT] as the Host header sends it (a name beyond ASCII in its IDNA form)."""
+    if not text or any(c in text for c in "/?#@\\") or not text.isprintable() or " " in text:
+        raise UsageError(f"--host {text!r}: give a host name, as in the site's URL (www.example.com[:PORT])")
+    parts = urlsplit(f"//{text}")
+    try:
+        port = parts.port
+    except ValueError:
+        raise UsageError(f"--host {text!r}: the port is not a number from 0 to 65535") from None
+    if not parts.hostname:
+        raise UsageError(f"--host {text!r}: give a host name, as in the site's URL (www.example.com[:PORT])")
+    try:
+        name = parts.hostname.encode("idna").decode("ascii")
+    except UnicodeError as exc:
+        reason = str(exc).rpartition("UnicodeError: ")[2].rstrip(")")
+        raise UsageError(f"--host {text!r}: {parts.hostname!r} is not a valid host name ({reason})") from None
+    name = f"[{name}]" if ":" in name else name
+    return name if port is None else f"{name}:{port}"
 
 
 
@@ -139,6 +175,8 @@ def describe(exc: BaseException, timeout: float | None = None) -> str:
         return "connection reset by the server"
     if isinstance(exc, socket.gaierror):
         return f"host name not resolved ({exc.strerror})"
+    if getattr(exc, "verify_message", None):  # ssl.SSLCertVerificationError (ssl is imported lazily)
+        return f"TLS certificate not accepted: {exc.verify_message}"  # type: ignore[attr-defined]
     return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
 
 
@@ -189,7 +227,7 @@ def open_connection(
     try:
         # CPython bounds the whole handshake by the socket's timeout, not each recv in it.
         deadline.arm(sock, "in the TLS handshake")
-        return tls.wrap_socket(sock, server_hostname=origin.host)
+        return tls.wrap_socket(sock, server_hostname=origin.server_name)
     except TimeoutError:
         sock.close()
         raise deadline.expired("in the TLS handshake") from None
@@ -380,9 +418,9 @@ class Connections:
         if not target.isascii() or any(c <= " " or c == "\x7f" for c in target):
             raise RequestFailed(f"the request target {target!r} cannot be sent")
         try:
-            host = self.origin.netloc.encode("ascii").decode("ascii")
+            host = self.origin.authority.encode("ascii").decode("ascii")
         except UnicodeEncodeError:
-            host = self.origin.netloc.encode("idna").decode("ascii")
+            host = self.origin.authority.encode("idna").decode("ascii")
         fields = {"Host": host, "User-Agent": f"nginxcache-probe/{__version__}", **headers}
         if not any(name.lower() == "accept-encoding" for name in headers):
             fields["Accept-Encoding"] = "identity"  # as http.client sent: the plain file
@@ -438,4 +476,7 @@ def check_reachable(origin: Origin, timeout: float) -> None:
     try:
         open_connection(origin, resolve(origin), Deadline(timeout), tls).close()
     except (OSError, RequestFailed) as exc:
-        raise UnreachableError(f"cannot connect to {origin.url('')}: {describe(exc, timeout)}") from None
+        hint = ""
+        if getattr(exc, "verify_message", None) and origin.virtual_host is None:
+            hint = " (--host gives the site's name, when a server is reached by its address)"
+        raise UnreachableError(f"cannot connect to {origin.url('')}: {describe(exc, timeout)}{hint}") from None

@@ -1,26 +1,32 @@
 """Live check of a deployed site: request every file the manifests name and report each
-response whose caching headers break the policy that `render` writes.
+response whose caching headers break the policy that `render` writes. Against every
+backend of a fleet, the same checks are the deploy gate before the HTML switch.
 
-Building the checks and judging the answers are pure; only `run` talks HTTP, through
-`httpwire` (standard library only: sockets, ssl and a bounded ThreadPoolExecutor).
+Building the checks and judging the answers are pure; only `run` and `run_backends` talk
+HTTP, through `httpwire` (standard library only: sockets, ssl and a bounded ThreadPoolExecutor).
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping, Sequence
+import threading
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from enum import StrEnum
-from typing import TYPE_CHECKING
+from functools import partial
+from pathlib import Path
+from typing import TYPE_CHECKING, TypeVar
 from urllib.parse import quote
 
-from nginxcache.errors import UsageError
+from nginxcache.errors import NginxcacheError, UsageError
 from nginxcache.httpwire import (
     Connections,
     Origin,
     Reply,
     RequestFailed,
+    UnreachableError,
     check_reachable,
+    parse_base_url,
 )
 from nginxcache.model import Classification
 from nginxcache.policy import RenderOptions, answer
@@ -70,6 +76,7 @@ class Report:
 
 
 Fetch = Callable[[str, str, Mapping[str, str]], Reply]
+Result = TypeVar("Result")
 
 
 def request_path(uri: str, query: str = "") -> str:
@@ -255,6 +262,35 @@ def probe_check(check: Check, fetch: Fetch, origin: Origin) -> tuple[int, list[V
     return made, found
 
 
+def _in_pool(tasks: Iterable[Callable[[], Result]], concurrency: int, done: Callable[[int, Result], None]) -> None:
+    """Run the tasks at most `concurrency` at a time; done(index, result) is called in this
+    thread as each one finishes. Tasks are taken from the iterable a window at a time: a
+    million-entry manifest never becomes a million futures."""
+    from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+
+    pending: dict[Future[Result], int] = {}
+    queue = iter(enumerate(tasks))
+    pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="nginxcache-probe")
+    try:
+        while True:
+            while len(pending) < 2 * concurrency and (item := next(queue, None)) is not None:
+                pending[pool.submit(item[1])] = item[0]
+            if not pending:
+                break
+            finished, _ = wait(pending, return_when=FIRST_COMPLETED)
+            for future in finished:
+                done(pending.pop(future), future.result())
+    finally:
+        pool.shutdown(wait=not pending, cancel_futures=True)
+
+
+def _check_limits(concurrency: int, timeout: float) -> None:
+    if not 1 <= concurrency <= MAX_CONCURRENCY:
+        raise UsageError(f"--concurrency must be 1 to {MAX_CONCURRENCY}")
+    if not timeout > 0:
+        raise UsageError("--timeout must be a positive number of seconds")
+
+
 def run(
     origin: Origin,
     checks: Sequence[Check],
@@ -265,40 +301,202 @@ def run(
     fetch: Fetch | None = None,
 ) -> Report:
     """Every check, at most `concurrency` at a time, each request bounded by `timeout`."""
-    from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
-
-    if not 1 <= concurrency <= MAX_CONCURRENCY:
-        raise UsageError(f"--concurrency must be 1 to {MAX_CONCURRENCY}")
-    if not timeout > 0:
-        raise UsageError("--timeout must be a positive number of seconds")
+    _check_limits(concurrency, timeout)
     connections = Connections(origin, timeout)
     if fetch is None:
         check_reachable(origin, timeout)
         fetch = connections.fetch
     results: list[list[Violation]] = [[] for _ in checks]
-    requests = done = 0
-    pending: dict[Future[tuple[int, list[Violation]]], int] = {}
-    queue = iter(enumerate(checks))
-    pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="nginxcache-probe")
+    counts = [0, 0]  # requests made, checks done
+
+    def done(index: int, result: tuple[int, list[Violation]]) -> None:
+        results[index] = result[1]
+        counts[0] += result[0]
+        counts[1] += 1
+        if progress is not None:
+            progress(counts[1], len(checks))
+
     try:
-        while True:
-            # Submit a window at a time: a million-entry manifest never becomes a million futures.
-            while len(pending) < 2 * concurrency and (item := next(queue, None)) is not None:
-                pending[pool.submit(probe_check, item[1], fetch, origin)] = item[0]
-            if not pending:
-                break
-            finished, _ = wait(pending, return_when=FIRST_COMPLETED)
-            for future in finished:
-                made, found = future.result()
-                results[pending.pop(future)] = found
-                requests += made
-                done += 1
-                if progress is not None:
-                    progress(done, len(checks))
+        _in_pool((partial(probe_check, check, fetch, origin) for check in checks), concurrency, done)
     finally:
-        pool.shutdown(wait=not pending, cancel_futures=True)
         connections.close_all()
-    return Report(len(checks), requests, [v for found in results for v in found])
+    return Report(len(checks), counts[0], [v for found in results for v in found])
+
+
+# --- the deploy gate: every backend of a fleet --------------------------------------------
+
+# A backend whose answers stop (this many checks in a row without a single answer) is given
+# up: its other checks are not sent. Otherwise a backend that accepts connections and never
+# answers would hold the gate for files x --timeout / --concurrency.
+GIVE_UP_AFTER = 5
+MAX_BACKENDS_FILE_BYTES = 1 << 20
+GONE = (404, 410)
+
+
+class BackendsFileError(NginxcacheError):
+    """A --backends file that cannot be read, or a line that is not a backend's URL."""
+
+
+@dataclass(frozen=True, slots=True)
+class BackendReport:
+    """One backend's answers, judged for the switch to the new build's HTML."""
+
+    origin: Origin
+    checked: int  # URLs asked
+    requests: int
+    violations: list[Violation]  # what makes the backend not ready (the missing files' included)
+    missing: list[str]  # hashed files it answers 404 (or 410) for: the copy is incomplete
+    pending: list[str]  # unhashed files it answers 404 for: they come with the HTML switch
+    unreachable: str | None = None  # no connection at all: nothing was checked
+    stopped: str | None = None  # it stopped answering: the rest was not checked
+
+    @property
+    def ready(self) -> bool:
+        return self.unreachable is None and self.stopped is None and not self.violations
+
+
+def parse_backends(text: str, file: str) -> list[Origin]:
+    """One backend URL a line, as an inventory writes them; `#` starts a comment, blank
+    lines are skipped, a backend named twice is probed once."""
+    origins: dict[Origin, None] = {}
+    for number, line in enumerate(text.splitlines(), start=1):
+        url = line.partition("#")[0].strip()
+        if not url:
+            continue
+        try:
+            origins[parse_base_url(url, "backend")] = None
+        except UsageError as exc:
+            raise BackendsFileError(exc.message, file=file, line=number) from None
+    if not origins:
+        raise BackendsFileError("names no backend (one URL a line: http://HOST[:PORT])", file=file)
+    return list(origins)
+
+
+def read_backends(path: Path) -> list[Origin]:
+    """The backends a --backends file names. A FIFO is read too (`--backends <(...)`), up
+    to a size no inventory reaches."""
+    try:
+        with open(path, "rb") as stream:
+            raw = stream.read(MAX_BACKENDS_FILE_BYTES + 1)
+    except FileNotFoundError:
+        raise BackendsFileError("no such file", file=path) from None
+    except IsADirectoryError:
+        raise BackendsFileError("is a directory, not a file of backend URLs", file=path) from None
+    except OSError as exc:
+        raise BackendsFileError(f"cannot read: {exc.strerror}", file=path) from None
+    if len(raw) > MAX_BACKENDS_FILE_BYTES:
+        raise BackendsFileError(f"larger than {MAX_BACKENDS_FILE_BYTES >> 20} MiB: not a list of backends", file=path)
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise BackendsFileError(f"not UTF-8 (byte {exc.start})", file=path) from None
+    return parse_backends(text, str(path))
+
+
+def judge_backend(
+    origin: Origin, checks: Sequence[Check], results: Sequence[tuple[int, list[Violation]] | None]
+) -> BackendReport:
+    """A backend's answers before the HTML switch. Every hashed file must be there with its
+    long-lived headers. An unhashed file (a page, robots.txt) may be the old build's or not
+    there yet: only how it is cached is judged, a 404 is no violation. `results[i]` None:
+    check i was not made (the backend stopped answering)."""
+    violations: list[Violation] = []
+    missing: list[str] = []
+    pending: list[str] = []
+    requests = 0
+    for check, result in zip(checks, results, strict=True):
+        if result is None:
+            continue
+        requests += result[0]
+        found = result[1]
+        gone = any(v.request == "HEAD" and v.kind == "status" and v.status in GONE for v in found)
+        if gone and check.expect is Expect.UNHASHED:
+            pending.append(check.uri)
+            continue
+        if gone and check.expect is Expect.HASHED:
+            missing.append(check.uri)
+        violations += found
+    not_checked = sum(result is None for result in results)
+    stopped = (
+        f"stopped answering ({GIVE_UP_AFTER} URLs in a row got no answer): {not_checked} of {len(checks)} URLs not checked"
+        if not_checked else None
+    )
+    return BackendReport(origin, len(checks) - not_checked, requests, violations, missing, pending, stopped=stopped)
+
+
+def run_backends(
+    origins: Sequence[Origin],
+    checks: Sequence[Check],
+    *,
+    concurrency: int = 8,
+    timeout: float = 10.0,
+    progress: Callable[[int, int], None] | None = None,
+) -> list[BackendReport]:
+    """Every check against every backend, in one pool of `concurrency` workers: at most that
+    many requests in flight in all, as for one site, so a fleet is not asked harder than a
+    site. The work is queued backend by backend, so each backend's keep-alive connections
+    are reused while it is being asked. First one connection to each backend, all at once:
+    a backend that is down costs one --timeout, not one per file."""
+    _check_limits(concurrency, timeout)
+    unreachable: dict[int, str] = {}
+
+    def reach(origin: Origin) -> str | None:
+        try:
+            check_reachable(origin, timeout)
+        except UnreachableError as exc:
+            return exc.message
+        return None
+
+    def reached(index: int, failure: str | None) -> None:
+        if failure is not None:
+            unreachable[index] = failure
+
+    _in_pool((partial(reach, origin) for origin in origins), concurrency, reached)
+    live = [i for i in range(len(origins)) if i not in unreachable]
+    connections = {i: Connections(origins[i], timeout) for i in live}
+    results: dict[int, list[tuple[int, list[Violation]] | None]] = {i: [None] * len(checks) for i in live}
+    silent = dict.fromkeys(live, 0)  # checks in a row that got no answer at all
+    given_up: set[int] = set()
+    lock = threading.Lock()
+    total, done_count = len(live) * len(checks), 0
+
+    def task(backend: int, check: Check) -> tuple[int, list[Violation]] | None:
+        if backend in given_up:
+            return None
+        result = probe_check(check, connections[backend].fetch, origins[backend])
+        answered = not (result[1] and result[1][0].kind == "no-response" and result[1][0].request == "HEAD")
+        with lock:  # here, not as results come in: the next check a worker takes already knows
+            silent[backend] = 0 if answered else silent[backend] + 1
+            if silent[backend] >= GIVE_UP_AFTER:
+                given_up.add(backend)
+        return result
+
+    def job(number: int) -> tuple[int, int]:
+        """(backend, check index) of the number-th job: every check of one backend, then the next's."""
+        position, index = divmod(number, len(checks))
+        return live[position], index
+
+    def done(number: int, result: tuple[int, list[Violation]] | None) -> None:
+        nonlocal done_count
+        backend, index = job(number)
+        results[backend][index] = result
+        done_count += 1
+        if progress is not None:
+            progress(done_count, total)
+
+    try:
+        tasks = (partial(task, backend, checks[index]) for backend, index in map(job, range(total)))
+        _in_pool(tasks, concurrency, done)
+    finally:
+        for pool in connections.values():
+            pool.close_all()
+    reports = []
+    for i, origin in enumerate(origins):
+        if i in unreachable:
+            reports.append(BackendReport(origin, 0, 0, [], [], [], unreachable=unreachable[i]))
+        else:
+            reports.append(judge_backend(origin, checks, results[i]))
+    return reports
 
 
 # --- output (pure) ---------------------------------------------------------------------
@@ -315,3 +513,63 @@ def format_text(report: Report, origin: Origin) -> str:
 
 def format_json(report: Report) -> str:
     return json.dumps([asdict(v) for v in report.violations], indent=2) + "\n"
+
+
+SHOWN_PER_BACKEND = 5  # problem lines under a backend in text; json lists all
+
+
+def _backend_line(backend: BackendReport) -> str:
+    where = backend.origin.url("")
+    if backend.unreachable is not None:
+        return f"{where}: unreachable: {backend.unreachable.removeprefix(f'cannot connect to {where}: ')}"
+    if backend.ready:
+        pending = f"; {len(backend.pending)} unhashed not there yet (they come with the switch)" if backend.pending else ""
+        return f"{where}: ok, {backend.checked} URLs{pending}"
+    missing = len(backend.missing)
+    others = len({v.uri for v in backend.violations} - set(backend.missing))
+    parts = [f"{missing} hashed file{'s' if missing != 1 else ''} missing"] if missing else []
+    if others or not missing:
+        parts.append(f"{others} URL{'s' if others != 1 else ''} with violations")
+    if backend.stopped:
+        parts.append(backend.stopped)
+    return f"{where}: not ready: {', '.join(parts)} ({backend.checked} URLs checked)"
+
+
+def format_backends_text(reports: Sequence[BackendReport], urls: int) -> str:
+    """A line per backend, the first few problems of each below it, then a summary.
+    `urls`: how many URLs each backend is asked for."""
+    lines = []
+    for backend in reports:
+        lines.append(_backend_line(backend))
+        problems = [f"  {uri}: missing (404)" for uri in backend.missing]
+        problems += [f"  {v.uri}: {v.problem}" for v in backend.violations if v.uri not in backend.missing]
+        lines += problems[:SHOWN_PER_BACKEND]
+        if len(problems) > SHOWN_PER_BACKEND:
+            lines.append(f"  ... and {len(problems) - SHOWN_PER_BACKEND} more (--format json lists every one)")
+    ready = sum(b.ready for b in reports)
+    unreachable = sum(b.unreachable is not None for b in reports)
+    not_ready = len(reports) - ready - unreachable
+    requests = sum(b.requests for b in reports)
+    if ready == len(reports):
+        verdict = f"all {len(reports)} backend{'s' if len(reports) != 1 else ''} ready"
+    else:
+        verdict = f"{ready} of {len(reports)} backends ready, {not_ready} not ready, {unreachable} unreachable"
+    lines.append(f"nginxcache probe: {verdict}; {urls} URLs each, {requests} requests")
+    return "\n".join(lines) + "\n"
+
+
+def format_backends_json(reports: Sequence[BackendReport]) -> str:
+    return json.dumps([
+        {
+            "backend": backend.origin.url(""),
+            "ready": backend.ready,
+            "unreachable": backend.unreachable,
+            "stopped": backend.stopped,
+            "checked": backend.checked,
+            "requests": backend.requests,
+            "missing": backend.missing,
+            "pending": backend.pending,
+            "violations": [asdict(v) for v in backend.violations],
+        }
+        for backend in reports
+    ], indent=2) + "\n"

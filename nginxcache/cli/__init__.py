@@ -9,7 +9,7 @@ import sys
 import typer
 
 # Each command module registers its command on the app when imported, in --help's order.
-from nginxcache.cli import render, scan, explain, lint, probe  # noqa: F401  # isort: skip
+from nginxcache.cli import render, scan, explain, lint, probe, retain  # noqa: F401  # isort: skip
 from nginxcache.cli.app import app
 from nginxcache.cli.common import end_process_at_finish, error
 from nginxcache.errors import ExitCode
