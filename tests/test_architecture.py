@@ -24,9 +24,9 @@ LAYERS: list[tuple[str, ...]] = [
     ("nginxcache.render",),
     ("nginxcache.validate",),
     ("nginxcache.output", "nginxcache.nginxrun"),
-    ("nginxcache.pipeline", "nginxcache.probe"),
+    ("nginxcache.pipeline", "nginxcache.probe", "nginxcache.retention"),
     ("nginxcache.lint",),  # lint --manifest BUILD_DIR reads a build directory as render does
-    ("nginxcache.cli",),
+    ("nginxcache.cli", "nginxcache.django"),  # the command line; the Django app (on the pipeline, never the CLI)
     ("nginxcache.__main__",),  # python -m nginxcache: the program, on top of everything
 ]
 

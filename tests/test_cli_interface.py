@@ -18,7 +18,7 @@ from nginxcache.cli import app, main
 from nginxcache.cli.options import PolicyOptions
 from nginxcache.errors import ExitCode
 
-COMMANDS = ["render", "scan", "explain", "lint", "probe"]
+COMMANDS = ["render", "scan", "explain", "lint", "probe", "retain"]
 
 
 def help_text(capsys: pytest.CaptureFixture[str], *argv: str) -> str:
