@@ -36,6 +36,9 @@ SERVER_CODE_PATTERN = "\\.(?:php[0-9]?|phtml|phar)$"
 # Marks a request made by a skew fallback: the server asked never passes it on again, so
 # servers that name each other as --skew-origin cannot loop.
 SKEW_HOP_HEADER = "X-Nginxcache-Skew"
+# On a response an origin answered (`skew-origin-N`): probe tells such a file from one this
+# server has, so the deploy gate is not fooled by the fallback it is meant to make unneeded.
+SKEW_SERVED_HEADER = "X-Nginxcache-From"
 # Every status an origin may answer but 200, 206 and 304: each becomes the next origin's turn,
 # and after the last a plain 404 (never the origin's error page, which may be HTML).
 # A fixed list (not http.HTTPStatus, which grows between Python versions): the same output

@@ -29,7 +29,7 @@ from nginxcache.httpwire import (
     parse_base_url,
 )
 from nginxcache.model import Classification
-from nginxcache.policy import RenderOptions, answer
+from nginxcache.policy import SKEW_SERVED_HEADER, RenderOptions, answer
 
 if TYPE_CHECKING:
     from concurrent.futures import Future
@@ -214,6 +214,10 @@ def probe_check(check: Check, fetch: Fetch, origin: Origin) -> tuple[int, list[V
     if head.status != 200:
         flag("HEAD", "status", f"answered {head.status}, expected 200", head)
         return made, found
+    fetched_from = head.all(SKEW_SERVED_HEADER)
+    if fetched_from:
+        flag("HEAD", "from-skew-origin", f"not on this server: answered by its {fetched_from[0]} (--skew-origin); "
+             "copy the file here", head)
     if not cache_control:
         expected = json.dumps(check.cache_control)
         flag("HEAD", "cache-control-count", f"no Cache-Control header, expected {expected}" if check.expect is Expect.HASHED

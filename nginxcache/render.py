@@ -31,7 +31,7 @@ from nginxcache.mapformat import (
 )
 from nginxcache.maphash import sizes_for
 from nginxcache.model import Classification, EntryLines, Strategy, immutable_prefixes
-from nginxcache.policy import FONT_PATTERN, SKEW_HOP_HEADER, SKEW_INTERCEPTED, RenderOptions
+from nginxcache.policy import FONT_PATTERN, SKEW_HOP_HEADER, SKEW_INTERCEPTED, SKEW_SERVED_HEADER, RenderOptions
 from nginxcache.quoting import nginx_quote
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
@@ -213,6 +213,7 @@ def _context(
         "missing_text": options.missing_text,
         "skew_locations": options.skew_locations(),
         "skew_hop_header": SKEW_HOP_HEADER,
+        "skew_served_header": SKEW_SERVED_HEADER,
         "skew_intercepted": SKEW_INTERCEPTED,
     }
 

@@ -16,7 +16,7 @@ import crossplane
 from nginxcache.errors import ValidationError, WriteError
 from nginxcache.mapformat import ENTRY_KEYS, ENTRY_TAIL, NOT_AN_ENTRY, EntryChunk, entry_head, map_key, prefix_key
 from nginxcache.model import Classification, Strategy, immutable_prefixes
-from nginxcache.policy import FONT_PATTERN, SKEW_HOP_HEADER, SKEW_INTERCEPTED, RenderOptions
+from nginxcache.policy import FONT_PATTERN, SKEW_HOP_HEADER, SKEW_INTERCEPTED, SKEW_SERVED_HEADER, RenderOptions
 from nginxcache.quoting import nginx_unescape
 from nginxcache.render import PAGE_KEY, Rendered, contradicted_keys, exact_locations, map_hash_sizes, versioned_keys
 from nginxcache.tempfiles import work_directory
@@ -194,7 +194,7 @@ def _error_page(options: RenderOptions) -> list[Directive]:
 def _skew_locations(options: RenderOptions) -> list[Directive]:
     locations = []
     timeout = f"{options.skew_timeout}s"
-    for location, origin, then in options.skew_locations():
+    for number, (location, origin, then) in enumerate(options.skew_locations(), 1):
         tls = []
         if origin.startswith("https://"):
             tls = [_d("proxy_ssl_server_name", "on"), _d("proxy_ssl_verify", "on"), _d("proxy_ssl_trusted_certificate", options.skew_ca)]
@@ -209,6 +209,7 @@ def _skew_locations(options: RenderOptions) -> list[Directive]:
             _d("proxy_read_timeout", timeout),
             _d("proxy_next_upstream", "off"),
             *tls,
+            _d("add_header", SKEW_SERVED_HEADER, f"skew-origin-{number}", "always"),
             _d("proxy_intercept_errors", "on"),
             _d("recursive_error_pages", "on"),
             _d("error_page", *SKEW_INTERCEPTED, "=", then),

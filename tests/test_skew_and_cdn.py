@@ -120,6 +120,21 @@ def test_a_file_missing_here_comes_from_the_origin_with_its_own_headers(tmp_path
     assert a.request("/robots.txt").all("Cache-Control") == ["no-cache"]
 
 
+def test_the_deploy_gate_is_not_fooled_by_the_skew_fallback(
+    tmp_path: Path, servers: list[Nginx], capsys: pytest.CaptureFixture[str]
+) -> None:
+    b = serve_site(servers, tmp_path / "b", site_for(tmp_path, VITE, "--name", "b", name="b.conf"))
+    a_site = site_for(tmp_path, build_without_lazy_chunk(tmp_path), "--name", "a", "--skew-origin", f"http://127.0.0.1:{b.port}")
+    a = serve_site(servers, tmp_path / "a", a_site)
+    assert a.request(LAZY).one("X-Nginxcache-From") == "skew-origin-1"
+    capsys.readouterr()
+    gate = ["probe", "--manifest", str(VITE), "--backend", f"http://127.0.0.1:{a.port}", "--backend", f"http://127.0.0.1:{b.port}"]
+    assert main(gate) == ExitCode.CHANGED
+    out = capsys.readouterr().out
+    assert LAZY in out and "skew-origin-1" in out
+    assert main(["probe", "--manifest", str(VITE), "--backend", f"http://127.0.0.1:{b.port}"]) == ExitCode.OK
+
+
 def test_only_missing_files_reach_the_origin_and_never_twice(tmp_path: Path, servers: list[Nginx]) -> None:
     origin = echo_origin(servers, tmp_path / "echo")
     a_site = site_for(tmp_path, build_without_lazy_chunk(tmp_path), "--skew-origin", f"http://127.0.0.1:{origin.port}")
