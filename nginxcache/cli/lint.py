@@ -82,8 +82,9 @@ def lint_command(
         ReportFormat,
         typer.Option(
             "--format",
-            metavar="text|json|github|sarif",
-            help="text (path:line:col: CODE message), json, github (Actions annotations) or sarif (code scanning).",
+            metavar="text|json|github|sarif|codeclimate",
+            help="text (path:line:col: CODE message), json, github (Actions annotations), sarif (code scanning) "
+            "or codeclimate (GitLab Code Quality).",
         ),
     ] = ReportFormat.TEXT,
     content_addressed: Annotated[
