@@ -137,7 +137,8 @@ class CdnHeader(StrEnum):
 class CachePolicy:
     hashed_cache_control: str
     unhashed_cache_control: str
-    missing_cache_control: str = "no-store"  # a missing file's 404: never kept by a CDN
+    # A missing file's 404, never kept by a CDN: `private` too, as Fastly ignores no-store
+    missing_cache_control: str = "no-store, private"
     unhashed_cdn_cache_control: str | None = None  # CDN-Cache-Control on unhashed files (RFC 9213)
 
     @classmethod
@@ -167,7 +168,7 @@ class CachePolicy:
         else:
             unhashed = browser or "no-cache"
             cdn_header_value = f"max-age={cdn_max_age}{stale}"
-        missing = f"max-age={missing_max_age}" if missing_max_age > 0 else "no-store"
+        missing = f"max-age={missing_max_age}" if missing_max_age > 0 else "no-store, private"
         return cls(f"public, max-age={hashed_max_age}, immutable", unhashed, missing, cdn_header_value)
 
 

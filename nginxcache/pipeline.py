@@ -485,8 +485,10 @@ def _check_request(request: Request) -> None:
     ):
         if value is not None and not 0 <= value <= most:
             raise UsageError(f"{option} must be 0 to {most} seconds, not {value}")
-    if request.stale_while_revalidate and not (request.cdn_max_age or request.unhashed_max_age):
+    if request.stale_while_revalidate and request.cdn_max_age is None and not request.unhashed_max_age:
         raise UsageError("--stale-while-revalidate extends a lifetime: give --cdn-max-age or --unhashed-max-age")
+    if request.cdn_header is CdnHeader.CDN_CACHE_CONTROL and request.cdn_max_age is None:
+        raise UsageError("--cdn-header cdn-cache-control says where --cdn-max-age goes: give --cdn-max-age")
     if not 1 <= request.skew_timeout <= 60:
         raise UsageError(f"--skew-timeout must be 1 to 60 seconds, not {request.skew_timeout}: an origin that is down must cost little")
     # --immutable-prefix-exclude alone goes on to _prefix_rules, which says what it lacks.

@@ -116,11 +116,19 @@ class RenderOptions:
 
     @property
     def missing_text(self) -> str:
-        """What a missing file gets: `a plain 404 (Cache-Control: no-store)`, or first the origins."""
+        """What a missing file gets: `a plain 404 (Cache-Control: no-store, private)`, or first the origins."""
         text = f"a plain 404 (Cache-Control: {self.policy.missing_cache_control})"
         if self.skew_origins:
             return f"fetched from {', then '.join(self.skew_origins)} (--skew-origin), else {text}"
         return text
+
+    @property
+    def page_cache_control_var(self) -> str:
+        return f"$nginxcache_{self.name}_page_cache_control"
+
+    @property
+    def page_cdn_var(self) -> str:
+        return f"$nginxcache_{self.name}_page_cdn_cache_control"
 
     @property
     def cdn_var(self) -> str:
@@ -369,7 +377,10 @@ def _missing(uri: str, tree: list[str], options: RenderOptions) -> Answer | tupl
         return page, f"no such file; a navigation URL: the single-page app's {page} (status 200)"
     page_url = navigation or re.search(r"\.html?$", uri, re.IGNORECASE) is not None
     if page_url and pages.not_found:
-        why = f"no such page: the site's {options.prefix + pages.not_found}, with status 404 and Cache-Control revalidated"
+        why = (
+            f"no such page: the site's {options.prefix + pages.not_found}, with status 404 and Cache-Control "
+            f"{options.policy.missing_cache_control} (a miss no cache may keep)"
+        )
         return Answer(uri, "", False, False, why, (), "")
     return Answer(uri, "", False, False, f"no such file in the tree that was read: {options.missing_text}", (), "")
 
@@ -379,7 +390,7 @@ def _in_sorted(items: list[str], item: str) -> bool:
     return at < len(items) and items[at] == item
 
 
-def format_answer(result: Answer, missing: str = "a plain 404 (Cache-Control: no-store)") -> str:
+def format_answer(result: Answer, missing: str = "a plain 404 (Cache-Control: no-store, private)") -> str:
     """`missing`: what a missing file gets (RenderOptions.missing_text)."""
     target = result.uri + (f"?{result.query}" if result.query else "")
     lines = [target]

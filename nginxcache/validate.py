@@ -90,6 +90,13 @@ def intended_http(classification: Classification, options: RenderOptions, *, ske
     directives.append(
         _d("map", "$uri", options.fallback_var, block=[_d("volatile"), _d("default", options.missing_target), *fallbacks])
     )
+    if options.pages.not_found:
+        directives.append(
+            _d("map", "$status", options.page_cache_control_var,
+               block=[_d("404", policy.missing_cache_control), _d("default", policy.unhashed_cache_control)])
+        )
+        if policy.unhashed_cdn_cache_control:
+            directives.append(_d("map", "$status", options.page_cdn_var, block=[_d("404", ""), _d("default", policy.unhashed_cdn_cache_control)]))
     if options.skew_origins:
         hop = "$http_" + SKEW_HOP_HEADER.lower().replace("-", "_")
         first = options.skew_locations()[0][0]
@@ -130,7 +137,8 @@ def intended_server(classification: Classification, options: RenderOptions) -> l
     pages = options.pages
     if pages.not_found:
         page = options.prefix + pages.not_found
-        nested.append(_d("location", "=", page, block=_added_headers(options, options.cache_control_var, always=True, cdn=cdn_var)))
+        page_cdn = options.page_cdn_var if cdn_var else None
+        nested.append(_d("location", "=", page, block=_added_headers(options, options.page_cache_control_var, always=True, cdn=page_cdn)))
     if options.strategy is not Strategy.MAP:
         nested += [_d("location", "^~", p, block=serving_hashed) for p in immutable_prefixes(classification)]
     if options.strategy is Strategy.REGEX:

@@ -93,7 +93,7 @@ def echo_origin(servers: list[Nginx], prefix: Path) -> Nginx:
 
 
 def assert_plain_404(response_status: int, content_type: str | None, cache_control: list[str], body: bytes) -> None:
-    assert (response_status, content_type, cache_control, body) == (404, "text/plain", ["no-store"], PLAIN_404)
+    assert (response_status, content_type, cache_control, body) == (404, "text/plain", ["no-store, private"], PLAIN_404)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -246,7 +246,7 @@ def test_explain_shows_the_cdn_header_and_what_a_missing_file_gets(tmp_path: Pat
     assert main(args) == ExitCode.OK
     out = capsys.readouterr().out
     assert "CDN-Cache-Control: max-age=300" in out
-    assert "if the file is missing: a plain 404 (Cache-Control: no-store)" in out
+    assert "if the file is missing: a plain 404 (Cache-Control: no-store, private)" in out
 
 
 def test_a_missing_scripts_404_is_text_plain_even_with_mime_types(tmp_path: Path, servers: list[Nginx]) -> None:
@@ -263,3 +263,14 @@ def test_a_missing_scripts_404_is_text_plain_even_with_mime_types(tmp_path: Path
     assert server.request("/assets/index-YpS4Hvbq.js").one("Content-Type") == "application/javascript"
     missing = server.request("/assets/gone-Deadbeef.js")
     assert_plain_404(missing.status, missing.one("Content-Type"), missing.all("Cache-Control"), missing.body)
+
+
+def test_the_sites_404_page_is_a_miss_no_cache_keeps_but_a_page_by_its_own_url(tmp_path: Path, servers: list[Nginx]) -> None:
+    site_dir = SAMPLES / "builds" / "eleventy" / "_site"
+    server = serve_site(servers, tmp_path / "n", site_for(tmp_path, site_dir, "--cdn-max-age", "300", "--cdn-header", "cdn-cache-control"))
+    missing_page = server.request("/no/such/page/")
+    assert (missing_page.status, missing_page.all("Cache-Control"), missing_page.all("CDN-Cache-Control")) == (
+        404, ["no-store, private"], [])
+    assert missing_page.body == (site_dir / "404.html").read_bytes()
+    page = server.request("/404.html")
+    assert (page.status, page.all("Cache-Control"), page.all("CDN-Cache-Control")) == (200, ["no-cache"], ["max-age=300"])

@@ -361,8 +361,9 @@ _DECLARED: dict[str, tuple[Any, Any]] = {
             CdnHeader,
             typer.Option(
                 metavar="cache-control|cdn-cache-control",
-                help="Where --cdn-max-age goes: s-maxage in Cache-Control (every CDN and shared cache), or a "
-                "CDN-Cache-Control header (RFC 9213: Cloudflare, Fastly; not CloudFront).",
+                help="Where --cdn-max-age goes: s-maxage in Cache-Control (read by every shared cache: Cloudflare, "
+                "Fastly, CloudFront), or a CDN-Cache-Control header (RFC 9213), which of these only Cloudflare "
+                "documents reading: Fastly and CloudFront then see just no-cache.",
             ),
         ],
         CdnHeader.CACHE_CONTROL,
@@ -384,8 +385,8 @@ _DECLARED: dict[str, tuple[Any, Any]] = {
             int,
             typer.Option(
                 metavar="SECONDS",
-                help="How long a missing file's 404 may be cached: 0 sends no-store, so a CDN never keeps a 404 "
-                "for a file a deploy is about to add (at most an hour).",
+                help="How long a missing file's 404 may be cached: 0 sends no-store, private, so a CDN never keeps "
+                "a 404 for a file a deploy is about to add (at most an hour).",
             ),
         ],
         0,
