@@ -1,0 +1,77 @@
+"""The hook .pre-commit-hooks.yaml offers, read as pre-commit reads it: which files of a user's
+repository it lints (pre-commit matches `files` and `exclude` with Python's re.search on the path
+from the repository root), and that its entry is the command the package installs. The real
+pre-commit runs it in tests/test_precommit.py (slow)."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def hook() -> dict[str, Any]:
+    [only] = yaml.safe_load((REPO / ".pre-commit-hooks.yaml").read_text(encoding="utf-8"))
+    return only  # type: ignore[no-any-return]
+
+
+def linted(path: str) -> bool:
+    spec = hook()
+    return bool(re.search(spec["files"], path)) and not re.search(spec["exclude"], path)
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "nginx.conf",
+        "nginx/nginx.conf",
+        "etc/nginx/conf.d/default.conf",
+        "deploy/nginx/snippets/static.conf",
+        "conf.d/app.conf",
+        "sites-available/example.com",
+        "sites-enabled/default",
+        "etc/nginx/sites-available/shop.example.org",
+        "sites-available/app.conf",
+        "app.nginx",
+    ],
+)
+def test_nginx_configs_are_linted(path: str) -> None:
+    assert linted(path), path
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "README.md",
+        "sites-available/README.md",
+        "sites-available/notes.txt",
+        "sites-available/example.com.bak",
+        "sites-available/default.dpkg-dist",
+        "nginx/templates/default.conf.template",
+        "ansible/templates/site.conf.j2",
+        "nginx/Dockerfile",
+        "sites-available/old/example.com",  # a directory below sites-available is not nginx's
+        "html/index.html",
+        "conf.d",
+    ],
+)
+def test_other_files_are_left_alone(path: str) -> None:
+    assert not linted(path), path
+
+
+def test_hook_runs_the_installed_lint_command() -> None:
+    spec = hook()
+    assert spec["id"] == "nginxcache-lint"
+    assert spec["language"] == "python"  # pre-commit pip-installs this repository
+    assert spec["types"] == ["text"]
+    assert spec["require_serial"] is True  # one run over all files: the same output order each time
+    command, subcommand = spec["entry"].split()
+    scripts = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))["project"]["scripts"]
+    assert command in scripts and subcommand == "lint"
+    assert spec.get("pass_filenames", True) and not spec.get("args")
