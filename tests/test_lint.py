@@ -300,6 +300,15 @@ def test_cli_as_and_context_as_a_validate_command(tmp_path: Path, capsys: pytest
     assert main(["lint", "--context", "nowhere", str(copy)]) == ExitCode.USAGE
 
 
+def test_njs_directives_are_left_to_nginx_t_in_the_contexts_njs_has_spread_to(tmp_path: Path) -> None:
+    """Open Library's config: js_set in a location (njs >= 0.7.7), which crossplane's table
+    still places in http only."""
+    conf = tmp_path / "site.conf"
+    conf.write_text("server {\n    js_import tagger.js;\n    location / {\n        js_set $tag tagger.tag;\n"
+                    "        add_header X-Tag $tag;\n    }\n}\n")
+    assert lint([conf], system_module=no_module).findings == []
+
+
 def test_include_cycle_is_an_error(tmp_path: Path) -> None:
     (tmp_path / "a.conf").write_text("include b.conf;\n")
     (tmp_path / "b.conf").write_text("include a.conf;\n")

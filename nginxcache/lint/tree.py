@@ -37,6 +37,7 @@ DEFAULT_CONF_DIR = "/etc/nginx"
 # The largest config file lint reads (docs/lint.md): the text, its tokens and its tree stay
 # in memory together, some 10 times the file's size.
 MAX_CONFIG_BYTES = 256 * 1024 * 1024
+_NJS_PREFIX = "js_"
 # Nesting (blocks and includes) beyond which lint warns: nginx itself recurses per level.
 NGINX_STACK_DEPTH = 10_000
 
@@ -585,7 +586,10 @@ def _analyze(statements: list[Node], ctx: tuple[str, ...]) -> None:
         if node is None:
             pending.pop()
             continue
-        if block_ctx in CONTEXTS:  # analyze() checks nothing in other contexts (map, geo, types...)
+        # analyze() checks nothing in other contexts (map, geo, types...); njs's directives have
+        # spread to more contexts than crossplane's table knows (js_set in server and location
+        # since njs 0.7.7): nginx -t judges them (--nginx-test)
+        if block_ctx in CONTEXTS and not node.name.startswith(_NJS_PREFIX):
             stmt = {"directive": node.name, "line": node.line, "args": list(node.args)}
             terminator = "{" if node.block is not None else ";"
             try:
