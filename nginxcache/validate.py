@@ -96,7 +96,8 @@ def intended_http(classification: Classification, options: RenderOptions, *, ske
                block=[_d("404", policy.missing_cache_control), _d("default", policy.unhashed_cache_control)])
         )
         if policy.unhashed_cdn_cache_control:
-            directives.append(_d("map", "$status", options.page_cdn_var, block=[_d("404", ""), _d("default", policy.unhashed_cdn_cache_control)]))
+            page_cdn = [_d("404", ""), _d("default", policy.unhashed_cdn_cache_control)]
+            directives.append(_d("map", "$status", options.page_cdn_var, block=page_cdn))
     if options.skew_origins:
         hop = "$http_" + SKEW_HOP_HEADER.lower().replace("-", "_")
         first = options.skew_locations()[0][0]
