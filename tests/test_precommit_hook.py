@@ -21,9 +21,12 @@ def hook() -> dict[str, Any]:
     return only  # type: ignore[no-any-return]
 
 
-def linted(path: str) -> bool:
+def linted(path: str, user_exclude: str | None = None) -> bool:
+    """As pre-commit decides: `files` matches and `exclude` does not; a user's `exclude:` in
+    .pre-commit-config.yaml replaces the hook's (pre-commit's own default is `^$`)."""
     spec = hook()
-    return bool(re.search(spec["files"], path)) and not re.search(spec["exclude"], path)
+    exclude = user_exclude or spec.get("exclude", "^$")
+    return bool(re.search(spec["files"], path)) and not re.search(exclude, path)
 
 
 @pytest.mark.parametrize(
@@ -63,6 +66,15 @@ def test_nginx_configs_are_linted(path: str) -> None:
 )
 def test_other_files_are_left_alone(path: str) -> None:
     assert not linted(path), path
+
+
+def test_a_users_exclude_keeps_docs_and_templates_out() -> None:
+    """The hook leaves docs, backups and templates out through `files`, so a user's `exclude:`
+    (which replaces the hook's) leaves them out still."""
+    assert not linted("supervisor/app.conf", user_exclude="^supervisor/")
+    for path in ("sites-available/README.md", "nginx/default.conf.template", "site.conf.j2", "app.conf.bak"):
+        assert not linted(path, user_exclude="^supervisor/"), path
+    assert linted("nginx/app.conf", user_exclude="^supervisor/")
 
 
 def test_hook_runs_the_installed_lint_command() -> None:
