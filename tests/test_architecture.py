@@ -26,7 +26,9 @@ LAYERS: list[tuple[str, ...]] = [
     ("nginxcache.output", "nginxcache.nginxrun"),
     ("nginxcache.pipeline", "nginxcache.probe", "nginxcache.retention"),
     ("nginxcache.lint",),  # lint --manifest BUILD_DIR reads a build directory as render does
-    ("nginxcache.cli", "nginxcache.django"),  # the command line; the Django app (on the pipeline, never the CLI)
+    ("nginxcache.integrations",),  # other tools' adapters to the pipeline (the Ansible module's work)
+    # the command line; the Django app and the Ansible collection's module (on the pipeline, never the CLI)
+    ("nginxcache.cli", "nginxcache.django", "nginxcache.ansible"),
     ("nginxcache.__main__",),  # python -m nginxcache: the program, on top of everything
 ]
 

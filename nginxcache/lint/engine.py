@@ -204,7 +204,9 @@ def lint(
         if exc.file == copy:
             exc.file = placed
         raise
-    result.findings = sorted(replace(f, file=placed) if f.file == copy else f for f in result.findings)
+    result.findings = sorted(
+        replace(f, file=placed if f.file == copy else f.file, message=f.message.replace(copy, placed)) for f in result.findings
+    )
     result.warnings = [message.replace(copy, placed) for message in result.warnings]
     result.files = [placed if name == copy else name for name in result.files]
     return result
