@@ -379,3 +379,27 @@ def test_installs_nginxcache_from_the_action_itself(workspace: Path, tmp_path: P
     document = valid_sarif(sarif_schema, (workspace / "nginxcache.sarif").read_text())
     assert {r["ruleId"] for r in document["runs"][0]["results"]} == {"NC101", "NC106", "NC107"}
     assert json.loads((workspace / "nginxcache.sarif").read_text())["runs"][0]["tool"]["driver"]["version"] == __version__
+
+
+def test_documented_workflows_use_the_actions_real_inputs_and_outputs() -> None:
+    """Every YAML block of docs/integrations/ci.md parses; each step that uses this action gives
+    only inputs it has, and each `steps.<that step>.outputs.X` is an output it has."""
+    page = (REPO / "docs" / "integrations" / "ci.md").read_text(encoding="utf-8")
+    blocks = [yaml.safe_load(block) for block in re.findall(r"```yaml\n(.*?)```", page, re.S)]
+    spec = action()
+    workflows = [b for b in blocks if "jobs" in b]
+    assert len(workflows) == 2
+    for workflow in workflows:
+        for job in workflow["jobs"].values():
+            ours = [s for s in job["steps"] if s.get("uses", "").startswith("nginxcache/nginxcache@")]
+            assert len(ours) == 1
+            assert set(ours[0]["with"]) <= set(spec["inputs"]), ours[0]["with"]
+            assert ours[0]["with"]["configs"]
+            for step in job["steps"]:
+                for expression in expressions(step):
+                    for step_id, output in re.findall(r"steps\.([\w-]+)\.outputs\.([\w-]+)", expression):
+                        assert step_id == ours[0]["id"] and output in spec["outputs"], expression
+    [gitlab] = [b for b in blocks if "nginxcache-lint" in b]
+    job = gitlab["nginxcache-lint"]
+    assert job["artifacts"]["reports"]["codequality"] == "gl-code-quality-report.json"
+    assert any("--format codeclimate" in line and line.endswith("> gl-code-quality-report.json") for line in job["script"])

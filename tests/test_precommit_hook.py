@@ -87,3 +87,19 @@ def test_hook_runs_the_installed_lint_command() -> None:
     scripts = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))["project"]["scripts"]
     assert command in scripts and subcommand == "lint"
     assert spec.get("pass_filenames", True) and not spec.get("args")
+
+
+def test_documented_configs_name_the_hook() -> None:
+    """The .pre-commit-config.yaml blocks of docs/integrations/pre-commit.md parse and name this
+    hook; keys under it are ones pre-commit knows."""
+    page = (REPO / "docs" / "integrations" / "pre-commit.md").read_text(encoding="utf-8")
+    configs = [yaml.safe_load(block) for block in re.findall(r"```yaml\n(.*?)```", page, re.S)]
+    full = [c for c in configs if isinstance(c, dict) and "repos" in c]
+    assert full and all(c["repos"][0]["hooks"][0]["id"] == hook()["id"] for c in full)
+    assert full[0]["repos"][0]["repo"] == "https://github.com/nginxcache/nginxcache"
+    known = {"id", "name", "entry", "language", "language_version", "files", "exclude", "types", "args", "verbose",
+             "require_serial", "pass_filenames", "alias", "stages"}
+    for config in configs:
+        hooks = config["repos"][0]["hooks"] if isinstance(config, dict) else config
+        for entry in hooks:
+            assert set(entry) <= known, entry
