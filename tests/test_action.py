@@ -317,6 +317,7 @@ def test_code_quality_report_and_extra_args(workspace: Path, monkeypatch) -> Non
         ({"configs": "nginx/nginx.conf", "format": "xml"},
          "::error title=nginxcache::format: xml is not one of github, sarif, codeclimate, json, text"),
         pytest.param({"configs": "nginx/nginx.conf", "fail-on": "note"}, "--fail-on", marks=pytest.mark.slow),
+        pytest.param({"configs": "nginx/nginx.conf", "format": "sarif", "fail-on": "note"}, "--fail-on", marks=pytest.mark.slow),
     ],
 )
 def test_bad_inputs_are_one_clear_line_and_exit_2(workspace: Path, inputs: dict[str, str], message: str) -> None:
@@ -324,6 +325,9 @@ def test_bad_inputs_are_one_clear_line_and_exit_2(workspace: Path, inputs: dict[
     assert run.code == 2, run.log
     assert message in run.log
     assert "Traceback" not in run.log
+    # no report to upload: the upload step of the documented workflow is skipped
+    assert run.outputs == {"sarif-file": "", "report-file": "", "exit-code": "2"}
+    assert not (workspace / "nginxcache.sarif").exists()
 
 
 @pytest.mark.slow
