@@ -22,7 +22,7 @@ else:
 DOCUMENTATION = r"""
 module: nginxcache_render
 short_description: Write the nginx caching config for a build's static files
-version_added: "0.1.0"
+version_added: "0.2.0"
 author: the nginxcache developers
 description:
   - Runs C(nginxcache render) on the managed host; the options are render's flags, in snake_case, with the same defaults.
