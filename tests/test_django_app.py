@@ -23,6 +23,7 @@ from typing import Any
 
 import django
 import pytest
+import typer
 from django.conf import settings
 from django.contrib.staticfiles.storage import ManifestStaticFilesStorage
 from django_app_project import ASSETS, VITE_FILES, VITE_MANIFEST, message_lines
@@ -30,7 +31,9 @@ from nginx_harness import HASHED_CC
 
 from nginxcache.django import conf
 from nginxcache.errors import UsageError
+from nginxcache.cli import app
 from nginxcache.pipeline import ONE_YEAR
+from nginxcache.policy import DEFAULT_SKEW_CA
 
 MANIFEST_STORAGE = "django.contrib.staticfiles.storage.ManifestStaticFilesStorage"
 DOCS = Path(__file__).resolve().parent.parent / "docs" / "integrations" / "django.md"
@@ -446,6 +449,21 @@ def test_every_setting_is_a_flag_and_documented() -> None:
         if setting.flag is not None:
             assert f"`{setting.flag}`" in page, f"{setting.flag} is not on {DOCS.name}"
     assert conf.ONE_YEAR == ONE_YEAR
+    assert conf.DEFAULT_SKEW_CA == DEFAULT_SKEW_CA
+
+
+# render's flags the app has no setting for, and why: the app knows its manifests and storage,
+# and a Django project's static files are no site of pages.
+NOT_DJANGO_FLAGS = {"--check", "--diff", "--framework", "--manifest-format", "--max-manifest-size", "--scan",
+                    "--clean-urls", "--not-found-page", "--spa"}
+
+
+def test_every_render_option_has_a_setting() -> None:
+    """A new render option reaches the app too (the CDN and skew ones once did not)."""
+    command = typer.main.get_command(app).commands["render"]  # type: ignore[attr-defined]
+    flags = {opt for param in command.params if param.param_type_name == "option" and not param.hidden
+             for opt in param.opts if opt.startswith("--")}
+    assert flags - {setting.flag for setting in conf.SETTINGS} == NOT_DJANGO_FLAGS
 
 
 @pytest.mark.parametrize(

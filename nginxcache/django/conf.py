@@ -17,7 +17,10 @@ from typing import Any
 
 from nginxcache.buildtree import Symlinks
 from nginxcache.errors import UsageError
-from nginxcache.model import Strategy
+from nginxcache.model import CdnHeader, Strategy
+
+# policy.DEFAULT_SKEW_CA, not imported from there, for the same reason as ONE_YEAR below.
+DEFAULT_SKEW_CA = "/etc/ssl/certs/ca-certificates.crt"
 
 # pipeline.ONE_YEAR, not imported from there: this module is read by the settings check that
 # runs with every manage.py command, and the pipeline takes a quarter of a second to import.
@@ -115,6 +118,15 @@ SETTINGS: tuple[Setting, ...] = (
             metavar="SECONDS"),
     Setting("UNHASHED_MAX_AGE", "--unhashed-max-age", Kind.SECONDS, "0: revalidate every other file (no-cache). N: "
             "cache it N seconds, at most a day [default: 0].", _POLICY, metavar="SECONDS"),
+    Setting("CDN_MAX_AGE", "--cdn-max-age", Kind.SECONDS, "Let a CDN keep every file but the content-hashed ones this "
+            "long (at most a day) while browsers still revalidate.", _POLICY, metavar="SECONDS"),
+    Setting("CDN_HEADER", "--cdn-header", Kind.TEXT, "Where CDN_MAX_AGE goes: s-maxage in Cache-Control, or a "
+            "CDN-Cache-Control header (only Cloudflare documents reading it) [default: cache-control].", _POLICY,
+            choices=tuple(h.value for h in CdnHeader)),
+    Setting("STALE_WHILE_REVALIDATE", "--stale-while-revalidate", Kind.SECONDS, "stale-while-revalidate for every file "
+            "but the content-hashed ones (with CDN_MAX_AGE or UNHASHED_MAX_AGE).", _POLICY, metavar="SECONDS"),
+    Setting("MISSING_MAX_AGE", "--missing-max-age", Kind.SECONDS, "How long a missing file's 404 may be cached: 0 sends "
+            "no-store, private [default: 0].", _POLICY, metavar="SECONDS"),
     Setting("GZIP_STATIC", "--gzip-static", Kind.SWITCH, "Serve the .gz files beside the originals (WhiteNoise writes "
             "them), with Vary [default: when STATIC_ROOT has them].", _POLICY),
     Setting("GZIP_PROXIED", "--gzip-proxied", Kind.SWITCH, "Also serve .gz to requests through a proxy or CDN.", _RENDER),
@@ -126,6 +138,12 @@ SETTINGS: tuple[Setting, ...] = (
             "nosniff' (repeatable).", _POLICY, metavar="'NAME: VALUE'"),
     Setting("HEADERS_INCLUDE", "--headers-include", Kind.TEXT, "A file of your add_header lines, included wherever the "
             "output sets add_header.", _RENDER, metavar="FILE"),
+    Setting("SKEW_ORIGINS", "--skew-origin", Kind.TEXTS, "Skew protection: a static file missing here is fetched from "
+            "this origin (repeatable, tried in order), e.g. a store of every kept build's files.", _RENDER, metavar="URL"),
+    Setting("SKEW_TIMEOUT", "--skew-timeout", Kind.SECONDS, "Per skew origin: to connect, and between reads (1-60) "
+            "[default: 2].", _RENDER, metavar="SECONDS"),
+    Setting("SKEW_CA", "--skew-ca", Kind.TEXT, f"CA certificates that verify an https skew origin [default: "
+            f"{DEFAULT_SKEW_CA}].", _RENDER, metavar="FILE"),
     Setting("MAP_HASH_SIZES", "--map-hash-sizes", Kind.SWITCH, "Emit map_hash_max_size/bucket_size (http-wide, once "
             "only) [default: on].", _RENDER),
     Setting("OPEN_FILE_CACHE", "--open-file-cache", Kind.SWITCH, "Keep open files for 2 s in the location "
@@ -165,12 +183,19 @@ class Config:
     deny_source_maps: bool = False
     max_age: int = ONE_YEAR
     unhashed_max_age: int = 0
+    cdn_max_age: int | None = None
+    cdn_header: str = CdnHeader.CACHE_CONTROL.value
+    stale_while_revalidate: int | None = None
+    missing_max_age: int = 0
     gzip_static: bool | None = None
     gzip_proxied: bool = False
     brotli: bool = False
     cors_fonts: str | None = None
     add_headers: tuple[str, ...] = ()
     headers_include: str | None = None
+    skew_origins: tuple[str, ...] = ()
+    skew_timeout: int = 2
+    skew_ca: str = DEFAULT_SKEW_CA
     map_hash_sizes: bool = True
     open_file_cache: bool = True
     disable_symlinks: str = Symlinks.REFUSE.value

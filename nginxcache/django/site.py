@@ -25,7 +25,7 @@ from nginxcache.django import conf
 from nginxcache.errors import ManifestError, NginxcacheError, UsageError
 from nginxcache.manifests import detect as manifest_format
 from nginxcache.manifests import load_manifest, read_json
-from nginxcache.model import ManifestFormat, Strategy
+from nginxcache.model import CdnHeader, ManifestFormat, Strategy
 
 # The other build tools' manifests a STATIC_ROOT may hold (a Vite or webpack bundle collected
 # from STATICFILES_DIRS, django-vite's dist/manifest.json), looked for this many directories deep.
@@ -245,12 +245,19 @@ def request(site: StaticSite, config: conf.Config, outputs: pipeline.Outputs | N
         deny_source_maps=config.deny_source_maps,
         max_age=config.max_age,
         unhashed_max_age=config.unhashed_max_age,
+        cdn_max_age=config.cdn_max_age,
+        cdn_header=CdnHeader(config.cdn_header),
+        stale_while_revalidate=config.stale_while_revalidate,
+        missing_max_age=config.missing_max_age,
         gzip_static=config.gzip_static,
         gzip_proxied=config.gzip_proxied,
         brotli=config.brotli,
         cors_fonts=config.cors_fonts,
         add_headers=config.add_headers,
         headers_include=config.headers_include,
+        skew_origins=config.skew_origins,
+        skew_timeout=config.skew_timeout,
+        skew_ca=config.skew_ca,
         map_hash_sizes=config.map_hash_sizes,
         open_file_cache=config.open_file_cache,
         disable_symlinks=Symlinks(config.disable_symlinks),
