@@ -363,8 +363,11 @@ def classify(
     versioned: dict[tuple[str, str], tuple[str, str, str]] = {}
     denied: set[str] = set()
     sources: list[_Source] = []
-    for reading in (*readings, *kept):
-        is_kept = reading in kept
+    current_count = len(readings)
+    for index, reading in enumerate((*readings, *kept)):
+        # By position, not by value: the current manifest also given as kept is still current
+        # (its missing files are still reported), and no manifest is compared entry by entry.
+        is_kept = index >= current_count
         mount = mount_prefix(reading, prefix, local_root)
         reason = f"hashed in an earlier build ({reading.file}), kept for pages still open" if is_kept else reading.hashed_reason
         for entry, why in reading.unhashed:

@@ -198,3 +198,13 @@ def test_a_relative_root_on_this_machine_is_served_by_its_absolute_path(tmp_path
     planned = pipeline.plan(pipeline.Request(manifests=(Path("dist/.vite/manifest.json"),), root="dist"))
     assert planned.options.root == f"{dist}/"
     assert set(planned.classification.hashed_uris) == VITE_HASHED
+
+
+def test_the_current_manifest_given_as_kept_too_is_still_current(tmp_path: Path) -> None:
+    """Its missing hashed files are still reported (it was taken for an earlier build's, by value)."""
+    tree = tmp_path / "dist"
+    shutil.copytree(SAMPLES / "vite" / "dist", tree)
+    (tree / "assets" / "lazy-CD01446e.js").unlink()
+    manifest = tree / ".vite" / "manifest.json"
+    planned = pipeline.plan(pipeline.Request(manifests=(manifest,), keep_manifests=(manifest,), root=str(tree)))
+    assert any("not on disk" in warning and "/assets/lazy-CD01446e.js" in warning for warning in planned.warnings), planned.warnings
