@@ -25,14 +25,22 @@ def find_nginx(explicit: str | None = None) -> str:
     raise UsageError("nginx binary not found (install Debian's nginx-light, or pass --nginx PATH)")
 
 
-def private_conf(prefix: Path, http_body: str, *, user_root: bool = False) -> Path:
-    """Write prefix/nginx.conf: everything (pid, logs, temp files) stays inside `prefix`."""
+# Debian's dynamic modules (brotli_static...), loaded the way its nginx.conf loads them.
+SYSTEM_NGINX = "/usr/sbin/nginx"
+SYSTEM_MODULES = Path("/etc/nginx/modules-enabled")
+SYSTEM_MODULE_FILES = Path("/usr/share/nginx/modules")
+
+
+def private_conf(prefix: Path, http_body: str, *, user_root: bool = False, modules: Path | None = None) -> Path:
+    """Write prefix/nginx.conf: everything (pid, logs, temp files) stays inside `prefix`.
+    `modules`: a directory of load_module snippets to include first (modules-enabled)."""
     for name in TEMP_PATHS:
         (prefix / "tmp" / name).mkdir(parents=True, exist_ok=True)
     temp = "".join(f"    {name}_temp_path {prefix / 'tmp' / name};\n" for name in TEMP_PATHS)
     conf = prefix / "nginx.conf"
     conf.write_text(
         ("user root;\n" if user_root else "")
+        + (f"include {modules}/*.conf;\n" if modules is not None else "")
         + f"pid {prefix / 'nginx.pid'};\nerror_log {prefix / 'error.log'} warn;\nworker_processes 1;\n"
         + "events { worker_connections 256; }\n"
         + "http {\n    access_log off;\n"
@@ -74,7 +82,13 @@ def nginx_test(
             body += f"    server {{\n        listen 127.0.0.1:8;\n        include {prefix / 'server.conf'};\n    }}\n"
         if "site" in parts:
             body += f"    include {prefix / 'site.conf'};\n"
-        conf = private_conf(prefix, body)
+        # The system's own modules only for the system's own binary: another nginx would refuse
+        # modules built for a different version ("not binary compatible").
+        system = os.path.realpath(binary) == os.path.realpath(SYSTEM_NGINX) and SYSTEM_MODULES.is_dir()
+        if system and SYSTEM_MODULE_FILES.is_dir():
+            # Debian's load_module lines name modules/x.so, relative to the prefix nginx runs in.
+            (prefix / "modules").symlink_to(SYSTEM_MODULE_FILES)
+        conf = private_conf(prefix, body, modules=SYSTEM_MODULES if system else None)
         result = subprocess.run(
             [binary, "-t", "-q", "-e", str(prefix / "error.log"), "-p", str(prefix), "-c", str(conf)],
             capture_output=True,

@@ -376,3 +376,15 @@ def test_regex_key_does_not_match_a_trailing_newline_on_real_nginx(tmp_path: Pat
         assert server.request(url_for(uris[0] + "\n")).one("X-H") == "0"
     finally:
         server.stop()
+
+
+def test_nginx_t_loads_the_systems_dynamic_modules() -> None:
+    """--nginx-test reads the config as the system's nginx will: with the modules Debian's
+    nginx.conf loads (modules-enabled), so --brotli passes where libnginx-mod-http-brotli-static is."""
+    from nginxcache.nginxrun import SYSTEM_MODULES, SYSTEM_NGINX, nginx_test
+
+    echo = SYSTEM_MODULES / "50-mod-http-echo.conf"
+    if not echo.is_file() or not Path(SYSTEM_NGINX).is_file():
+        pytest.skip("needs Debian's nginx with libnginx-mod-http-echo enabled")
+    site = "server {\n    listen 127.0.0.1:8;\n    location = /ping {\n        echo pong;\n    }\n}\n"
+    nginx_test({"site": site}, {"site": "site.conf"}, SYSTEM_NGINX)  # raises NginxTestError when not loaded
