@@ -154,6 +154,28 @@ def test_unfinished_last_statement_is_refused_as_nginx_does(tail: str, tmp_path:
     assert_same_verdict(conf)
 
 
+GLUED = {
+    # CVAT's published config: a quote left open pairs with the next string's first quote.
+    "unclosed_quote": 'server {\n    location / {\n        add_header X-A "one;\n    }\n'
+                      '    location /assets/ {\n        expires 1y;\n        add_header Cache-Control "public";\n    }\n}\n',
+    "double": 'server {\n    add_header X-A "a"b;\n}\n',
+    "single": "server {\n    add_header X-A 'a'b;\n}\n",
+    "brace": 'server {\n    add_header X-A "a"}\n',
+    # accepted: a quote inside a bare word is an ordinary character; `)` may follow a string
+    "bare_word_quotes": 'server {\n    add_header X-A a"b"c;\n}\n',
+    "condition": 'server {\n    if ($http_x = "a") {\n        return 404;\n    }\n}\n',
+    "comment_quote": "server {\n    # it's fine\n    add_header X-A \"a\";\n}\n",
+}
+
+
+@pytest.mark.nginx
+@pytest.mark.parametrize("name", GLUED)
+def test_a_character_glued_to_a_quoted_string_is_judged_as_nginx_does(name: str, tmp_path: Path) -> None:
+    conf = tmp_path / "nginx.conf"
+    conf.write_text(whole_conf(tmp_path, http_body=GLUED[name]))
+    assert_same_verdict(conf)
+
+
 @pytest.mark.nginx
 def test_backslash_ending_a_comment_at_the_end_is_fine(tmp_path: Path) -> None:
     conf = tmp_path / "nginx.conf"

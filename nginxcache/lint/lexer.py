@@ -38,6 +38,7 @@ def _statement(word: str) -> str:
 
 _STATEMENTS = re.compile(_statement(f"({_WORD})"))
 _RUNS = re.compile(rf"^(?:{_statement(_WORD)})++", re.MULTILINE)
+PLAIN_RUNS = _RUNS  # lines that are each one whole two-word statement, for tree.py's quote check
 _QUOTES = ('"', "'")
 _BLOCK_EDGES = frozenset({"{", ";", "}"})
 

@@ -21,7 +21,7 @@ from crossplane.analyzer import CONTEXTS, DIRECTIVES, analyze, enter_block_ctx
 from crossplane.errors import NgxParserBaseException
 
 from nginxcache.errors import NginxcacheError
-from nginxcache.lint.lexer import Run, Token, tokens
+from nginxcache.lint.lexer import PLAIN_RUNS, Run, Token, tokens
 from nginxcache.quoting import nginx_unescape
 
 # The context a file given on the command line is read in, tried in this order: the first
@@ -311,6 +311,7 @@ class _Reader:
             raise ConfigError(f"include cycle: {path} includes itself (nginx would recurse until it crashes)", **where)
         text = read_config_text(path)
         _refuse_long_token(text, path)
+        _refuse_glued_quote(text, path)
         if path not in self.tree.files:
             self.tree.files.append(path)
         self.tree.comments.setdefault(path, {})
@@ -448,6 +449,32 @@ _LONG_WORD = (NGINX_CONF_BUFFER - 1) // 4  # characters: a shorter word is never
 _LONG_STRETCH = re.compile(rf"(?<![^ \t\r\n;{{}}])[^ \t\r\n;{{}}]{{{NGINX_CONF_BUFFER - 1}}}")
 _QUOTED_REST = {quote: re.compile(rf"(?:[^{quote}\\]|\\.)*{quote}", re.DOTALL) for quote in "\"'"}
 _WORD_REST = re.compile(r"[^ \t\r\n;{]*")
+
+
+# nginx wants white space, `;`, `{` or `)` right after a quoted string; crossplane starts a new
+# word there, so an unclosed quote that pairs with the next string's opening one reads as
+# valid (`add_header X "a;` ... `"public"`: nginx says unexpected "p"; a location vanishes).
+# A candidate: a quoted string followed by another character (a closing quote taken for an
+# opening one matches too, so candidates are confirmed by reading the text).
+_GLUED_CANDIDATE = re.compile(r""""(?:[^"\\]|\\.)*"[^\s;{)]|'(?:[^'\\]|\\.)*'[^\s;{)]""", re.S)
+# The text as nginx's tokenizer cuts it: white space, a comment, a quoted string, a block edge
+# or `;`, a bare word (a quote inside it is an ordinary character).
+_NGINX_TOKEN = re.compile(r"""\s+|#[^\n]*|"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'|[;{}]|(?:\\.|[^\s;{"'#\\])(?:\\.|[^\s;{\\])*""", re.S)
+
+
+def _refuse_glued_quote(text: str, path: str) -> None:
+    """ConfigError where nginx finds a character glued to a quoted string's end."""
+    if _GLUED_CANDIDATE.search(text) is None or "_by_lua_block" in text or "_lua_block" in text:
+        return  # lua blocks are read by the lua module's own lexer
+    # Runs of plain one-line statements (a big map's entries) hold no such string: the lexer's
+    # line grammar wants white space after each word. Only their line breaks are kept.
+    text = PLAIN_RUNS.sub(lambda run: "\n" * run.group().count("\n"), text)
+    position = 0
+    for token in _NGINX_TOKEN.finditer(text):
+        position = token.end()
+        if token.group()[0] in "\"'" and position < len(text) and not (text[position].isspace() or text[position] in ";{)"):
+            line = text.count("\n", 0, position) + 1
+            raise ConfigError(f'unexpected "{text[position]}"', file=path, line=line)
 
 
 def _refuse_long_token(text: str, path: str) -> None:
