@@ -434,9 +434,23 @@ def test_every_format_reads_the_name_without_control_characters(capsys, tmp_path
     assert code == 0, err
 
 
-@pytest.mark.parametrize("escaped", [False, True], ids=["raw", "escaped"])
-@pytest.mark.parametrize("control", CONTROLS.values(), ids=CONTROLS.keys())
-@pytest.mark.parametrize("fmt", FORMATS)
+def control_cases() -> list[Any]:
+    """Every format with every control, raw and \\u-escaped (336 renders, 20 s): the default
+    suite takes a diagonal that still holds every format and every control, raw and escaped;
+    the whole matrix runs with the slow tests."""
+    names = list(CONTROLS)
+    cases = []
+    for f_index, fmt in enumerate(FORMATS):
+        for c_index, name in enumerate(names):
+            for escaped in (False, True):
+                diagonal = c_index in (f_index % len(names), (f_index + 5) % len(names))
+                marks = () if diagonal else (pytest.mark.slow,)
+                cases.append(pytest.param(fmt, CONTROLS[name], escaped, marks=marks,
+                                          id=f"{fmt}-{name}-{'escaped' if escaped else 'raw'}"))
+    return cases
+
+
+@pytest.mark.parametrize(("fmt", "control", "escaped"), control_cases())
 def test_c1_and_bidi_controls_are_refused_in_every_format(capsys, tmp_path: Path, fmt: str, control: str, escaped: bool) -> None:
     relpath, manifest = FORMATS[fmt]
     path = write_json(tmp_path / relpath, manifest(f"a{control}pp"), ensure_ascii=escaped)
