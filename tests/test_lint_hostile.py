@@ -165,7 +165,17 @@ GLUED = {
     "bare_word_quotes": 'server {\n    add_header X-A a"b"c;\n}\n',
     "condition": 'server {\n    if ($http_x = "a") {\n        return 404;\n    }\n}\n',
     "comment_quote": "server {\n    # it's fine\n    add_header X-A \"a\";\n}\n",
+    "lua_named_in_a_comment": '# content_by_lua_block is not used here\nserver {\n    add_header X-A "a"b;\n}\n',
 }
+
+
+def test_a_vertical_tab_after_a_quoted_string_is_glued_to_it(tmp_path: Path) -> None:
+    """nginx's white space is space, tab, CR and LF only: `"a"\\v` is unexpected (nginx -t:
+    unexpected "\\v" at line 2; lint's one line shows the character escaped)."""
+    conf = tmp_path / "site.conf"
+    conf.write_text('server {\n    add_header X-A "a"\x0b;\n}\n')
+    result = run_lint(conf)
+    assert result.returncode == 3 and lint_error(result) == f'{conf}:2: unexpected "\\x0b"'
 
 
 @pytest.mark.nginx

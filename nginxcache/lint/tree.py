@@ -456,23 +456,30 @@ _WORD_REST = re.compile(r"[^ \t\r\n;{]*")
 # valid (`add_header X "a;` ... `"public"`: nginx says unexpected "p"; a location vanishes).
 # A candidate: a quoted string followed by another character (a closing quote taken for an
 # opening one matches too, so candidates are confirmed by reading the text).
-_GLUED_CANDIDATE = re.compile(r""""(?:[^"\\]|\\.)*"[^\s;{)]|'(?:[^'\\]|\\.)*'[^\s;{)]""", re.S)
+_GLUED_CANDIDATE = re.compile(r""""(?:[^"\\]|\\.)*"[^ \t\r\n;{)]|'(?:[^'\\]|\\.)*'[^ \t\r\n;{)]""", re.S)
 # The text as nginx's tokenizer cuts it: white space, a comment, a quoted string, a block edge
 # or `;`, a bare word (a quote inside it is an ordinary character).
-_NGINX_TOKEN = re.compile(r"""\s+|#[^\n]*|"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'|[;{}]|(?:\\.|[^\s;{"'#\\])(?:\\.|[^\s;{\\])*""", re.S)
+# nginx's white space is space, tab, CR and LF only (not \v, \f or Unicode's).
+_NGINX_TOKEN = re.compile(
+    r"""[ \t\r\n]+|#[^\n]*|"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'|[;{}]|(?:\\.|[^ \t\r\n;{"'#\\])(?:\\.|[^ \t\r\n;{\\])*""", re.S
+)
+_LUA_BLOCK = re.compile(r"^[ \t]*[a-z_]*lua[a-z_]*_block\b", re.M)
 
 
 def _refuse_glued_quote(text: str, path: str) -> None:
     """ConfigError where nginx finds a character glued to a quoted string's end."""
-    if _GLUED_CANDIDATE.search(text) is None or "_by_lua_block" in text or "_lua_block" in text:
+    if _GLUED_CANDIDATE.search(text) is None or _LUA_BLOCK.search(text):
         return  # lua blocks are read by the lua module's own lexer
     # Runs of plain one-line statements (a big map's entries) hold no such string: the lexer's
     # line grammar wants white space after each word. Only their line breaks are kept.
     text = PLAIN_RUNS.sub(lambda run: "\n" * run.group().count("\n"), text)
     position = 0
-    for token in _NGINX_TOKEN.finditer(text):
+    while position < len(text):
+        token = _NGINX_TOKEN.match(text, position)
+        if token is None:
+            return  # a string that never closes: the reader says where the file ends
         position = token.end()
-        if token.group()[0] in "\"'" and position < len(text) and not (text[position].isspace() or text[position] in ";{)"):
+        if token.group()[0] in "\"'" and position < len(text) and text[position] not in " \t\r\n;{)":
             line = text.count("\n", 0, position) + 1
             raise ConfigError(f'unexpected "{text[position]}"', file=path, line=line)
 

@@ -290,7 +290,9 @@ def _fallback_targets(server: Node) -> tuple[dict[str, Node], list[tuple[str, No
                 if len(args) < 2 or flag in ("redirect", "permanent") or args[1].startswith(("http://", "https://", "$scheme")):
                     continue  # the browser is sent elsewhere: the page answers its own URL
                 path = args[1].split("?", 1)[0]
-                if _is_page_path(path) and flag == "break":
+                # In a location, `break` serves the new URI right there; at server level nginx
+                # then looks the location up for it, as after `last`.
+                if _is_page_path(path) and flag == "break" and block.name == "location":
                     if _answers_200(server, block):
                         in_place.append((path, block, directive))
                     continue

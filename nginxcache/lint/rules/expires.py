@@ -55,7 +55,7 @@ def _time_of_day_misread(value: str) -> bool:
     """`expires @30m`: nginx's `@` names a time of day, so a value without hours (in the first
     hour after midnight) is almost always `30m` misread as "for 30 minutes"."""
     parsed = parse_expires(value, modified=False) if value.startswith("@") else None
-    return parsed is not None and not isinstance(parsed, str) and "h" not in value[1:]
+    return parsed is not None and not isinstance(parsed, str) and "h" not in value[1:] and parsed.seconds < 3600
 
 
 def _two_digits(minutes_and_seconds: str) -> str:

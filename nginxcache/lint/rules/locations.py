@@ -23,6 +23,7 @@ from nginxcache.lint.semantics import (
     never_matches,
     nginx_regex,
     regex_syntax,
+    serving_problem,
 )
 from nginxcache.lint.tree import Node
 
@@ -66,8 +67,10 @@ def _reach_is_public(location: Node, alias: str) -> bool:
     if server is None or "$" in alias:
         return False
     for block in blocks_of(server):
-        if block is location or block.children("internal") or (block.name == "location" and never_matches(block)):
-            continue
+        if block is location or (block.name == "location" and never_matches(block)) or serving_problem(block) is not None:
+            continue  # internal, passed upstream, returning, denied: it serves no file
+        if block is server and serving_problem(find_location(server, "/")) is not None:
+            continue  # the server's root is never read: `location /` passes everything upstream
         served = _served_directory(block)
         if served is not None and (reach == served or reach.startswith(served.rstrip("/") + "/")):
             return True
