@@ -607,6 +607,12 @@ def _check_skew_origin(origin: str) -> str:
             f"--skew-origin {origin!r}: give an origin like http://10.0.0.5:8080 or https://assets.example.com, "
             "without a path (the request's own path is asked for)"
         )
+    host = text.split("://", 1)[1].rsplit(":", 1)[0] if not text.endswith("]") else text.split("://", 1)[1]
+    if text.startswith("https://") and (host.startswith("[") or re.fullmatch(r"[0-9.]+", host)):
+        raise UsageError(
+            f"--skew-origin {origin!r}: nginx checks an https origin's certificate against a host name only, "
+            "so an address never verifies: give the name its certificate carries, or http:// inside your network"
+        )
     return text
 
 

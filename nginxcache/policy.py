@@ -39,16 +39,11 @@ SKEW_HOP_HEADER = "X-Nginxcache-Skew"
 # On a response an origin answered (`skew-origin-N`): probe tells such a file from one this
 # server has, so the deploy gate is not fooled by the fallback it is meant to make unneeded.
 SKEW_SERVED_HEADER = "X-Nginxcache-From"
-# Every status an origin may answer but 200, 206 and 304: each becomes the next origin's turn,
-# and after the last a plain 404 (never the origin's error page, which may be HTML).
-# A fixed list (not http.HTTPStatus, which grows between Python versions): the same output
-# from every Python.
-SKEW_INTERCEPTED = (
-    *(str(code) for code in (300, 301, 302, 303, 305, 307, 308)),
-    *(str(code) for code in range(400, 419)),
-    *(str(code) for code in (421, 422, 423, 424, 425, 426, 428, 429, 431, 451)),
-    *(str(code) for code in (500, 501, 502, 503, 504, 505, 506, 507, 508, 510, 511)),
-)
+# Every status error_page can catch (300 to 599) but 304: each becomes the next origin's turn,
+# and after the last a plain 404 (never the origin's error page, which may be HTML: a CDN's
+# 522 too). A 304 answers the visitor's own revalidation; 499 is nginx's own (a client that
+# closed), which error_page refuses.
+SKEW_INTERCEPTED = tuple(str(code) for code in range(300, 600) if code not in (304, 499))
 DEFAULT_SKEW_CA = "/etc/ssl/certs/ca-certificates.crt"  # Debian's and Ubuntu's CA bundle
 NAVIGATION_PATTERN = "~/[^/.]*\\z"
 PAGE_URL_PATTERN = "~*\\.html?\\z"

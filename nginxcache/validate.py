@@ -114,7 +114,12 @@ def _added_headers(options: RenderOptions, cache_control: str, *, always: bool =
     headers = [_d("add_header", "Cache-Control", cache_control, *flags)]
     if cdn:
         headers.append(_d("add_header", "CDN-Cache-Control", cdn, *flags))
-    headers += [_d("add_header", name, value, "always") for name, value in options.extra_headers]
+    return headers + _other_headers(options)
+
+
+def _other_headers(options: RenderOptions) -> list[Directive]:
+    """--add-header, --headers-include and the fonts' CORS header: wherever add_header is."""
+    headers = [_d("add_header", name, value, "always") for name, value in options.extra_headers]
     if options.headers_include:
         headers.append(_d("include", options.headers_include))
     if options.cors_fonts:
@@ -206,7 +211,12 @@ def _skew_locations(options: RenderOptions) -> list[Directive]:
     for number, (location, origin, then) in enumerate(options.skew_locations(), 1):
         tls = []
         if origin.startswith("https://"):
-            tls = [_d("proxy_ssl_server_name", "on"), _d("proxy_ssl_verify", "on"), _d("proxy_ssl_trusted_certificate", options.skew_ca)]
+            tls = [
+                _d("proxy_ssl_server_name", "on"),
+                _d("proxy_ssl_verify", "on"),
+                _d("proxy_ssl_verify_depth", "3"),
+                _d("proxy_ssl_trusted_certificate", options.skew_ca),
+            ]
         block = [
             _d("proxy_pass", origin),
             _d("proxy_set_header", SKEW_HOP_HEADER, "1"),
@@ -218,7 +228,9 @@ def _skew_locations(options: RenderOptions) -> list[Directive]:
             _d("proxy_read_timeout", timeout),
             _d("proxy_next_upstream", "off"),
             *tls,
+            _d("expires", "off"),
             _d("add_header", SKEW_SERVED_HEADER, f"skew-origin-{number}", "always"),
+            *_other_headers(options),
             _d("proxy_intercept_errors", "on"),
             _d("recursive_error_pages", "on"),
             _d("error_page", *SKEW_INTERCEPTED, "=", then),

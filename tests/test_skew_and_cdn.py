@@ -28,7 +28,7 @@ PLAIN_404 = b"404 Not Found\n"
 
 # What reached the origin comes back in the body; a path ending in -<status>.js gets that status
 # (a 404 with an HTML page, as a framework's server would send).
-ORIGIN_STATUSES = ("404", "500", "302", "403")
+ORIGIN_STATUSES = ("404", "500", "302", "403", "522")
 ECHO_ORIGIN = """\
 server {{
     listen 127.0.0.1:{port};
@@ -197,6 +197,8 @@ def test_a_single_page_apps_navigation_is_never_asked_for_elsewhere(tmp_path: Pa
     [
         (["--skew-origin", "http://store.internal/assets/"], "without a path"),
         (["--skew-origin", "ftp://store.internal"], "give an origin like"),
+        (["--skew-origin", "https://10.0.0.9:8443"], "an address never verifies"),
+        (["--skew-origin", "https://[::1]"], "an address never verifies"),
         (["--skew-origin", "http://127.0.0.1:1", "--strategy", "exact"], "needs the map strategy"),
         (["--skew-origin", "http://127.0.0.1:1", "--skew-timeout", "0"], "--skew-timeout must be 1 to 60"),
         (["--stale-while-revalidate", "30"], "give --cdn-max-age or --unhashed-max-age"),
@@ -274,3 +276,19 @@ def test_the_sites_404_page_is_a_miss_no_cache_keeps_but_a_page_by_its_own_url(t
     assert missing_page.body == (site_dir / "404.html").read_bytes()
     page = server.request("/404.html")
     assert (page.status, page.all("Cache-Control"), page.all("CDN-Cache-Control")) == (200, ["no-cache"], ["max-age=300"])
+
+
+def test_what_the_origin_sends_stands_and_every_file_gets_the_added_headers(tmp_path: Path, servers: list[Nginx]) -> None:
+    """A server-level expires does not rewrite the origin's Cache-Control, --add-header still
+    reaches the file, and a status outside the common ones (a CDN's 522) is a plain 404."""
+    origin = echo_origin(servers, tmp_path / "echo")
+    server_part = tmp_path / "server.conf"
+    http_part = tmp_path / "http.conf"
+    args = ["render", str(VITE), "--http-out", str(http_part), "--server-out", str(server_part), "--nginx-test",
+            "--skew-origin", f"http://127.0.0.1:{origin.port}", "--add-header", "X-Content-Type-Options: nosniff"]
+    assert main(args) == ExitCode.OK
+    a = start_nginx(tmp_path / "a", http_part=http_part.read_text(), server_part=server_part.read_text())  # hostile: expires 1h
+    servers.append(a)
+    fetched = a.request("/assets/other-build-1a2b3c4d.js")
+    assert fetched.status == 200 and fetched.all("Cache-Control") == [HASHED_CC] and fetched.all("Expires") == []
+    assert fetched.all("X-Content-Type-Options") == ["nosniff"]
