@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
-from nginx_harness import Nginx, free_port, start_nginx
+from nginx_harness import Nginx, start_nginx, start_on_a_free_port
 
 from nginxcache.cli import main as nginxcache_main
 
@@ -276,22 +276,6 @@ class Fleet:
         return self.lb.port
 
 
-def _start_on_free_port(prefix: Path, body_for: Callable[[int], str]) -> Nginx:
-    last_error: RuntimeError | None = None
-    for _ in range(5):
-        port = free_port()
-        prefix.mkdir(parents=True, exist_ok=True)
-        server = Nginx(prefix, body_for(port), port)
-        try:
-            server.start()
-            return server
-        except RuntimeError as error:
-            last_error = error
-            if "Address already in use" not in str(error):
-                raise
-    raise RuntimeError(str(last_error))
-
-
 def load_balancer(prefix: Path, backends: list[Backend]) -> Nginx:
     """Round-robin over the backends; a backend's answer is the answer (no retry elsewhere)."""
     upstream = "".join(f"        server 127.0.0.1:{backend.server.port};\n" for backend in backends)
@@ -302,7 +286,7 @@ def load_balancer(prefix: Path, backends: list[Backend]) -> Nginx:
                 f"        location / {{\n            proxy_pass http://fleet;\n            proxy_next_upstream off;\n"
                 f"        }}\n    }}\n")
 
-    return _start_on_free_port(prefix, body)
+    return start_on_a_free_port(prefix, body)
 
 
 def start_store(root: Path, a: Build, b: Build, started: list[Nginx]) -> Nginx:

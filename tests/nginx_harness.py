@@ -12,13 +12,14 @@ import re
 import socket
 import subprocess
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
 
 from nginxcache.classify import is_dotfile
-from nginxcache.policy import BUILD_MANIFEST_PATTERN
 from nginxcache.nginxrun import find_nginx, private_conf
+from nginxcache.policy import BUILD_MANIFEST_PATTERN
 
 HOSTILE_SERVER = """\
         expires 1h;
@@ -102,6 +103,24 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def start_on_a_free_port(prefix: Path, body_for: Callable[[int], str]) -> Nginx:
+    """nginx on a random free port with the http { } body `body_for(port)` gives; tried again
+    (five times) when another process took the port between the choice and the start."""
+    prefix.mkdir(parents=True, exist_ok=True)
+    last_error: RuntimeError | None = None
+    for _ in range(5):
+        port = free_port()
+        server = Nginx(prefix, body_for(port), port)
+        try:
+            server.start()
+            return server
+        except RuntimeError as exc:
+            last_error = exc
+            if "Address already in use" not in str(exc):
+                raise
+    raise RuntimeError(str(last_error))
+
+
 def start_nginx(prefix: Path, *, http_part: str | None, server_part: str | None = None, site: str | None = None,
                 hostile: bool = True) -> Nginx:
     """Start nginx with the generated parts; retries when the random port was taken."""
@@ -109,9 +128,8 @@ def start_nginx(prefix: Path, *, http_part: str | None, server_part: str | None 
     fallback_root = prefix / "fallback"
     fallback_root.mkdir(exist_ok=True)
     (fallback_root / "fallback.html").write_bytes(FALLBACK_BODY)
-    last_error: Exception | None = None
-    for _ in range(5):
-        port = free_port()
+
+    def body_for(port: int) -> str:
         body = ""
         if http_part is not None:
             (prefix / "http.conf").write_text(http_part, encoding="utf-8")
@@ -127,15 +145,9 @@ def start_nginx(prefix: Path, *, http_part: str | None, server_part: str | None 
                 f"    server {{\n        listen 127.0.0.1:{port};\n{extra}"
                 f"        include {prefix / 'server.conf'};\n    }}\n"
             )
-        server = Nginx(prefix, body, port)
-        try:
-            server.start()
-            return server
-        except RuntimeError as exc:
-            last_error = exc
-            if "Address already in use" not in str(exc):
-                raise
-    raise RuntimeError(str(last_error))
+        return body
+
+    return start_on_a_free_port(prefix, body_for)
 
 
 def url_for(uri: str) -> str:
