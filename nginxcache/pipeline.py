@@ -18,11 +18,13 @@ Nothing here prints: warnings and notes come back in the Plan; errors are raised
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
 import os
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from nginxcache.buildtree import Symlinks
 from nginxcache.classify import SERVICE_WORKERS, classify, prefix_rule, root_inside_build, verify_regex
@@ -598,6 +600,14 @@ def _check_include(path: str | None, option: str = "--headers-include") -> str |
     return path
 
 
+def _is_address(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
+
+
 def _check_skew_origin(origin: str) -> str:
     """`http://host[:port]` or `https://...`, without a path: nginx passes the request's own
     URI (a named location's proxy_pass may not name one)."""
@@ -607,8 +617,7 @@ def _check_skew_origin(origin: str) -> str:
             f"--skew-origin {origin!r}: give an origin like http://10.0.0.5:8080 or https://assets.example.com, "
             "without a path (the request's own path is asked for)"
         )
-    host = text.split("://", 1)[1].rsplit(":", 1)[0] if not text.endswith("]") else text.split("://", 1)[1]
-    if text.startswith("https://") and (host.startswith("[") or re.fullmatch(r"[0-9.]+", host)):
+    if text.startswith("https://") and _is_address(urlsplit(text).hostname or ""):
         raise UsageError(
             f"--skew-origin {origin!r}: nginx checks an https origin's certificate against a host name only, "
             "so an address never verifies: give the name its certificate carries, or http:// inside your network"

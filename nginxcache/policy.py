@@ -126,6 +126,11 @@ class RenderOptions:
         return f"$nginxcache_{self.name}_page_cdn_cache_control"
 
     @property
+    def skew_hop_var(self) -> str:
+        """The request's SKEW_HOP_HEADER, as nginx names it: $http_x_nginxcache_skew."""
+        return "$http_" + SKEW_HOP_HEADER.lower().replace("-", "_")
+
+    @property
     def cdn_var(self) -> str:
         return f"$nginxcache_{self.name}_cdn_cache_control"
 

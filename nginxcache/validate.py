@@ -99,10 +99,9 @@ def intended_http(classification: Classification, options: RenderOptions, *, ske
             page_cdn = [_d("404", ""), _d("default", policy.unhashed_cdn_cache_control)]
             directives.append(_d("map", "$status", options.page_cdn_var, block=page_cdn))
     if options.skew_origins:
-        hop = "$http_" + SKEW_HOP_HEADER.lower().replace("-", "_")
         first = options.skew_locations()[0][0]
         directives.append(
-            _d("map", hop, options.missing_target, block=[_d("default", first), _d("~.", options.not_found_location)])
+            _d("map", options.skew_hop_var, options.missing_target, block=[_d("default", first), _d("~.", options.not_found_location)])
         )
     fonts = [_d(FONT_PATTERN, options.cors_fonts)] if options.cors_fonts else []
     directives.append(_d("map", "$uri", options.cors_var, block=[_d("default", ""), *fonts]))
